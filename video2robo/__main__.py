@@ -1,0 +1,3 @@
+from video2robo.cli import main
+
+raise SystemExit(main())
