@@ -95,17 +95,22 @@ def sh_rotation_matrix(R: torch.Tensor, degree: int) -> torch.Tensor:
     """Matrix M (K, K), K=(degree+1)², with coeffs' = M @ coeffs rotating an SH function by R.
 
     The rotated function satisfies f'(d) = f(Rᵀ d). Each band is closed under rotation, so M is the
-    exact least-squares solution over sample directions. Differentiable in R.
+    exact least-squares solution over sample directions. Differentiable in R. Solved in float64 (a
+    float32 pseudo-inverse leaves ~1e-6 errors) and returned in R's dtype; band 0 is exactly 1.
     """
-    dirs = torch.as_tensor(_sample_dirs(), dtype=R.dtype, device=R.device)
+    R64 = R.to(torch.float64)
+    dirs = torch.as_tensor(_sample_dirs(), dtype=torch.float64, device=R.device)
     Y = sh_basis(dirs, degree)  # (n, K)
-    Y_rot = sh_basis(dirs @ R, degree)  # rows Rᵀ d_i
+    Y_rot = sh_basis(dirs @ R64, degree)  # rows Rᵀ d_i
     # f'(d_i) = Σ_k c_k Y_k(Rᵀ d_i) = Σ_j c'_j Y_j(d_i)  →  c' = pinv(Y) Y_rot c
     M = torch.linalg.pinv(Y) @ Y_rot
     K = num_coeffs(degree)
     # zero out the numerically-zero cross-band leakage so M is exactly block diagonal
     band = torch.tensor([int(math.isqrt(k)) for k in range(K)], device=R.device)
-    return M * (band[:, None] == band[None, :]).to(M.dtype)
+    M = M * (band[:, None] == band[None, :]).to(M.dtype)
+    dc = torch.zeros(K, K, dtype=torch.bool, device=R.device)
+    dc[0, 0] = True  # the constant band is rotation invariant
+    return torch.where(dc, torch.ones_like(M), M).to(R.dtype)
 
 
 def rotate_sh(coeffs: torch.Tensor, R: torch.Tensor) -> torch.Tensor:
