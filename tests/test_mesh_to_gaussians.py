@@ -233,3 +233,24 @@ def test_silhouette_matches_mujoco(shared_data, name, file, scale):
         assert (reference & ~ours).sum() <= 0.002 * reference.sum()
     print(f"{name}: silhouette IoU vs MuJoCo {[round(float(v), 4) for v in ious]}")
     assert min(ious) >= 0.9
+
+
+def test_load_mesh_concatenates_scenes_and_scales(tmp_path):
+    scene = trimesh.Scene()
+    scene.add_geometry(trimesh.creation.box(extents=(1.0, 1.0, 1.0)), node_name="a")
+    scene.add_geometry(trimesh.creation.box(extents=(1.0, 1.0, 1.0)), node_name="b", transform=trimesh.transformations.translation_matrix([3.0, 0, 0]))
+    scene.export(tmp_path / "two.glb")
+    mesh = load_mesh(tmp_path / "two.glb", scale=0.01)
+    assert isinstance(mesh, trimesh.Trimesh) and len(mesh.faces) == 24
+    assert np.allclose(mesh.bounds, [[-0.005, -0.005, -0.005], [0.035, 0.005, 0.005]])
+
+
+def test_pbr_base_colour_factor_multiplies_the_texture():
+    size = 0.1
+    mesh = textured_plane(size)
+    mesh.visual.material = trimesh.visual.material.PBRMaterial(baseColorTexture=block_texture(), baseColorFactor=[1.0, 0.5, 1.0, 1.0])
+    g = mesh_to_gaussians(mesh, num=1000)
+    xy = g.means.numpy()[:, :2].astype(np.float64)
+    ok = away_from_block_edges(xy, size)
+    expected = expected_block_colour(xy[ok], size) * [1.0, 128 / 255, 1.0]  # trimesh stores the factor as uint8
+    assert np.allclose(g.rgb.numpy()[ok], expected, atol=1e-5)

@@ -14,7 +14,6 @@ import re
 from pathlib import Path
 
 import numpy as np
-import torch
 import trimesh
 from PIL import Image
 from scipy.spatial import cKDTree
@@ -195,7 +194,10 @@ def surface_colors(mesh: trimesh.Trimesh, face: np.ndarray, bary: np.ndarray) ->
         image, color = _material_image_and_color(visual.material)
         uv = visual.uv
         if image is not None and uv is not None and len(uv) == len(mesh.vertices):
-            return sample_texture(image, np.einsum("mk,mkd->md", bary, uv[corners])), "texture"
+            rgb = sample_texture(image, np.einsum("mk,mkd->md", bary, uv[corners]))
+            if isinstance(visual.material, trimesh.visual.material.PBRMaterial) and color is not None:
+                rgb = rgb * color  # glTF: base colour = texture × baseColorFactor (OBJ's Kd is not applied)
+            return rgb, "texture"
         if color is not None:
             return np.tile(color, (len(face), 1)), "material"
     elif isinstance(visual, trimesh.visual.ColorVisuals) and visual.defined:
@@ -246,7 +248,8 @@ def mesh_to_gaussians(
     Give `num` (the exact number of Gaussians) or `spacing` (target distance between neighbours, m);
     neither means DEFAULT_NUM. The tangent standard deviation is `overlap`·(local spacing), so discs
     overlap enough to close the surface; the normal standard deviation is `thickness` times that.
-    `texture` replaces the texture image (path or PIL image). `even=False` uses plain area sampling.
+    `texture` replaces the texture image (path or PIL image); for a file in other units, load it with
+    `load_mesh(path, scale=...)` first. `even=False` uses plain area sampling.
     The same inputs and seed give identical tensors.
     """
     if not isinstance(mesh, trimesh.Trimesh):
