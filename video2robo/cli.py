@@ -22,13 +22,13 @@ COMMANDS: dict[str, str] = {
     "render": "video2robo.commands.render",
 }
 
-_BOX = re.compile(r"[│╭╮╰╯─]+")
+_BOX = re.compile(r"[│╭╮╰╯─━┃]+|^-{3,}$")
 
 
 def _one_line_parse_error(text: str, argv: list[str]) -> str:
     """Condense tyro's boxed error message into one line."""
-    lines = [_BOX.sub("", line).strip() for line in text.splitlines()]
-    lines = [line for line in lines if line]
+    lines = [_BOX.sub("", line.strip()).strip() for line in text.splitlines()]
+    lines = [line for line in lines if line and not set(line) <= set("-─━")]
     # tyro's box: title line, then the message, then help text; keep the first two.
     msg = ": ".join(lines[:2]) if lines else "invalid arguments"
     cmd = argv[0] if argv and argv[0] in COMMANDS else ""
