@@ -4,3 +4,8 @@ Submodules import mujoco/robosuite lazily where they can; import what you need f
 `robot.kinematics.PandaKinematics`, `robot.ik.PandaIK`, `robot.collision.CollisionChecker`,
 `robot.gaussian_robot.robot_gaussians`, `robot.asset_builder.build_assets`.
 """
+
+import os as _os
+
+# MuJoCo picks its OpenGL backend when first imported; headless EGL must be chosen before that.
+_os.environ.setdefault("MUJOCO_GL", "egl")
