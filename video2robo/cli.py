@@ -20,6 +20,8 @@ from video2robo.errors import UserError
 COMMANDS: dict[str, str] = {
     "demo": "video2robo.commands.demo",
     "render": "video2robo.commands.render",
+    "synth": "video2robo.commands.synth",
+    "eval-poses": "video2robo.commands.eval_poses",
 }
 
 _BOX = re.compile(r"[│╭╮╰╯─━┃]+|^-{3,}$")

@@ -106,3 +106,28 @@ class ObjectAsset:
         (folder / names["mtl"]).write_text(f"newmtl {self.name}\nKa 1 1 1\nKd 1 1 1\nKs 0 0 0\nmap_Kd {names['texture']}\n")
         (folder / names["texture"]).write_bytes(self.texture_png())
         return names
+
+
+def load_asset(obj_path: Path, name: str | None = None, info: dict | None = None) -> ObjectAsset:
+    """Read an exported object (OBJ with optional UVs and `<stem>.png` texture) back as an ObjectAsset.
+
+    `info` is the BOP-style record (`symmetry_info()`, e.g. an entry of gt.json's "objects") whose
+    symmetries are attached. Vertices are kept exactly as in the file (metres, object frame).
+    """
+    import trimesh
+    from PIL import Image
+
+    obj_path = Path(obj_path)
+    tm = trimesh.load(obj_path, force="mesh", process=False)
+    v = np.asarray(tm.vertices, dtype=np.float64)
+    uv = getattr(tm.visual, "uv", None)
+    uv = np.zeros((len(v), 2)) if uv is None or len(uv) != len(v) else np.asarray(uv, dtype=np.float64)
+    png = obj_path.with_suffix(".png")
+    tex = np.asarray(Image.open(png).convert("RGB")) if png.is_file() else np.full((2, 2, 3), 160, np.uint8)
+    info = info or {}
+    return ObjectAsset(
+        name or obj_path.stem, MeshPart(v, np.asarray(tm.faces, dtype=np.int64), uv), tex,
+        symmetries_discrete=[np.asarray(S, dtype=np.float64) for S in info.get("symmetries_discrete", [])],
+        symmetries_continuous=list(info.get("symmetries_continuous", [])),
+        description=info.get("description", ""),
+    )

@@ -23,6 +23,7 @@ from video2robo.geometry import intrinsics_from_fov, pose_inverse
 from video2robo.synth.camera_rig import CameraRig, make_rig
 from video2robo.synth.tasks import TaskScript, make_task
 
+DEPTH_STEP = 2.0**-14  # metres (0.06 mm): depth is rounded to this so the stored float32 compresses
 TASK_DISTANCE = 0.03  # metres between source and target surfaces that counts as "doing the task"
 
 
@@ -83,6 +84,11 @@ class Capture:
     def T_cam_obj(self) -> dict[str, np.ndarray]:
         T_cam_world = pose_inverse(self.T_world_cam)
         return {n: T_cam_world @ T for n, T in self.T_world_obj.items()}
+
+
+def quantise_depth(depth: np.ndarray) -> np.ndarray:
+    """Depth rounded to multiples of DEPTH_STEP (exact in float32; the zero low bits compress 4×)."""
+    return (np.round(depth.astype(np.float64) / DEPTH_STEP) * DEPTH_STEP).astype(np.float32)
 
 
 def hand_pose(script: TaskScript, t: float, approach: float) -> np.ndarray | None:
@@ -190,7 +196,7 @@ def capture(settings: CaptureSettings, progress: bool = True) -> Capture:
             hand_visible[i] = T_wh is not None
             renderer.set_state(T_wc, T_objs, T_wh)
             masks[i] = renderer.labels()
-            depth[i] = renderer.depth()
+            depth[i] = quantise_depth(renderer.depth())
             if len(offsets) == 1:
                 img = renderer.rgb()
             else:
