@@ -22,6 +22,7 @@ COMMANDS: dict[str, str] = {
     "render": "video2robo.commands.render",
     "synth": "video2robo.commands.synth",
     "eval-poses": "video2robo.commands.eval_poses",
+    "render-robot": "video2robo.commands.render_robot",
 }
 
 _BOX = re.compile(r"[│╭╮╰╯─━┃]+|^-{3,}$")
