@@ -78,8 +78,8 @@ def render(
 ) -> RenderOutput:
     """Render a GaussianSet from one or more cameras of the same image size.
 
-    background: RGB in [0, 1] (3,) or per camera (B, 3); black when None. tile_size only changes speed
-    (each backend has its own default), never the image.
+    background: RGB in [0, 1] (3,) or per camera (B, 3); black when None. tile_size only changes the
+    speed of the tiled backends (torch, gsplat), never the image; the numba backend has no tiles.
     """
     backend = resolve_backend(backend, gaussians.device)
     Ks, viewmats, width, height = _camera_tensors(cameras, gaussians.dtype, gaussians.device)
@@ -89,7 +89,7 @@ def render(
         or Ks.requires_grad
     )
     if backend == "numba" and not needs_grad:
-        rgb, depth, alpha = _render_numba_forward(gaussians, Ks, viewmats, width, height, near, far, eps2d, tile_size)
+        rgb, depth, alpha = _render_numba_forward(gaussians, Ks, viewmats, width, height, near, far, eps2d)
     elif backend == "gsplat":
         from video2robo.render.gsplat_backend import render_gsplat
 
@@ -97,10 +97,11 @@ def render(
         rgb, depth, alpha = (x.to(gaussians.device, gaussians.dtype) for x in (rgb, depth, alpha))
     else:
         if backend == "numba":
-            from video2robo.render.raster_numba import DEFAULT_TILE, rasterize
+            from video2robo.render.raster_numba import rasterize
         else:
             from video2robo.render.raster_torch import DEFAULT_TILE, rasterize
-        tile_size = tile_size or DEFAULT_TILE
+
+            tile_size = tile_size or DEFAULT_TILE
         scales, opacities = gaussians.scales, gaussians.opacities
         rgbs, depths, alphas = [], [], []
         for K, T in zip(Ks, viewmats):
@@ -121,10 +122,10 @@ def _expected_depth(accumulated, alpha):
     return torch.where(alpha > 0, accumulated / alpha.clamp_min(1e-10), torch.zeros_like(alpha))
 
 
-def _render_numba_forward(gaussians, Ks, viewmats, width, height, near, far, eps2d, tile_size):
+def _render_numba_forward(gaussians, Ks, viewmats, width, height, near, far, eps2d):
     """No-gradient fast path: fused numba projection + compiled rasteriser, no autograd bookkeeping."""
     from video2robo.render.project_numba import project_numba
-    from video2robo.render.raster_numba import DEFAULT_TILE, rasterize_arrays
+    from video2robo.render.raster_numba import rasterize_arrays
 
     outs = []
     for K, T in zip(Ks, viewmats):
@@ -132,7 +133,7 @@ def _render_numba_forward(gaussians, Ks, viewmats, width, height, near, far, eps
             gaussians, T.detach().double().numpy(), K.detach().double().numpy(), width, height, near, far, eps2d
         )
         features = np.concatenate([colors, depths[:, None]], axis=1)
-        feat, alpha, _ = rasterize_arrays(means2d, conics, opac, features, radii, depths, width, height, tile_size or DEFAULT_TILE)
+        feat, alpha, _ = rasterize_arrays(means2d, conics, opac, features, radii, depths, width, height)
         outs.append((feat, alpha))
     feat = torch.from_numpy(np.stack([f for f, _ in outs]))
     alpha = torch.from_numpy(np.stack([a for _, a in outs]))

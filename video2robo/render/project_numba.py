@@ -47,35 +47,40 @@ def _build():
             qn = math.sqrt(qw * qw + qx * qx + qy * qy + qz * qz)
             qn = max(qn, 1e-12)
             qw, qx, qy, qz = qw / qn, qx / qn, qy / qn, qz / qn
-            Rq = np.empty((3, 3))
-            Rq[0, 0] = 1 - 2 * (qy * qy + qz * qz)
-            Rq[0, 1] = 2 * (qx * qy - qw * qz)
-            Rq[0, 2] = 2 * (qx * qz + qw * qy)
-            Rq[1, 0] = 2 * (qx * qy + qw * qz)
-            Rq[1, 1] = 1 - 2 * (qx * qx + qz * qz)
-            Rq[1, 2] = 2 * (qy * qz - qw * qx)
-            Rq[2, 0] = 2 * (qx * qz - qw * qy)
-            Rq[2, 1] = 2 * (qy * qz + qw * qx)
-            Rq[2, 2] = 1 - 2 * (qx * qx + qy * qy)
+            r00 = 1 - 2 * (qy * qy + qz * qz)
+            r01 = 2 * (qx * qy - qw * qz)
+            r02 = 2 * (qx * qz + qw * qy)
+            r10 = 2 * (qx * qy + qw * qz)
+            r11 = 1 - 2 * (qx * qx + qz * qz)
+            r12 = 2 * (qy * qz - qw * qx)
+            r20 = 2 * (qx * qz - qw * qy)
+            r21 = 2 * (qy * qz + qw * qx)
+            r22 = 1 - 2 * (qx * qx + qy * qy)
             s0, s1, s2 = math.exp(log_scales[i, 0]), math.exp(log_scales[i, 1]), math.exp(log_scales[i, 2])
-            # M = R_cam · Rq · S ; Σ_cam = M Mᵀ
-            M = np.empty((3, 3))
-            for r in range(3):
-                for c in range(3):
-                    acc = R[r, 0] * Rq[0, c] + R[r, 1] * Rq[1, c] + R[r, 2] * Rq[2, c]
-                    M[r, c] = acc * (s0 if c == 0 else (s1 if c == 1 else s2))
-            S = np.empty((3, 3))
-            for r in range(3):
-                for c in range(3):
-                    S[r, c] = M[r, 0] * M[c, 0] + M[r, 1] * M[c, 1] + M[r, 2] * M[c, 2]
+            # M = R_cam · Rq · S (columns scaled); Σ_cam = M Mᵀ — scalars only, no allocation per Gaussian
+            m00 = (R[0, 0] * r00 + R[0, 1] * r10 + R[0, 2] * r20) * s0
+            m01 = (R[0, 0] * r01 + R[0, 1] * r11 + R[0, 2] * r21) * s1
+            m02 = (R[0, 0] * r02 + R[0, 1] * r12 + R[0, 2] * r22) * s2
+            m10 = (R[1, 0] * r00 + R[1, 1] * r10 + R[1, 2] * r20) * s0
+            m11 = (R[1, 0] * r01 + R[1, 1] * r11 + R[1, 2] * r21) * s1
+            m12 = (R[1, 0] * r02 + R[1, 1] * r12 + R[1, 2] * r22) * s2
+            m20 = (R[2, 0] * r00 + R[2, 1] * r10 + R[2, 2] * r20) * s0
+            m21 = (R[2, 0] * r01 + R[2, 1] * r11 + R[2, 2] * r21) * s1
+            m22 = (R[2, 0] * r02 + R[2, 1] * r12 + R[2, 2] * r22) * s2
+            S00 = m00 * m00 + m01 * m01 + m02 * m02
+            S01 = m00 * m10 + m01 * m11 + m02 * m12
+            S02 = m00 * m20 + m01 * m21 + m02 * m22
+            S11 = m10 * m10 + m11 * m11 + m12 * m12
+            S12 = m10 * m20 + m11 * m21 + m12 * m22
+            S22 = m20 * m20 + m21 * m21 + m22 * m22
             tx = z * min(lim_xp, max(-lim_xn, x / z))
             ty = z * min(lim_yp, max(-lim_yn, y / z))
             j00, j02 = fx / z, -fx * tx / (z * z)
             j11, j12 = fy / z, -fy * ty / (z * z)
             # cov2d = J Σ Jᵀ with J = [[j00, 0, j02], [0, j11, j12]]
-            a = j00 * (j00 * S[0, 0] + j02 * S[2, 0]) + j02 * (j00 * S[0, 2] + j02 * S[2, 2])
-            b = j00 * (j11 * S[0, 1] + j12 * S[0, 2]) + j02 * (j11 * S[2, 1] + j12 * S[2, 2])
-            c = j11 * (j11 * S[1, 1] + j12 * S[2, 1]) + j12 * (j11 * S[1, 2] + j12 * S[2, 2])
+            a = j00 * (j00 * S00 + j02 * S02) + j02 * (j00 * S02 + j02 * S22)
+            b = j00 * (j11 * S01 + j12 * S02) + j02 * (j11 * S12 + j12 * S22)
+            c = j11 * (j11 * S11 + j12 * S12) + j12 * (j11 * S12 + j12 * S22)
             a += eps2d
             c += eps2d
             det = a * c - b * b
