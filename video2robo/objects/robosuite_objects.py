@@ -15,13 +15,15 @@ import numpy as np
 from video2robo.objects.asset import ObjectAsset
 from video2robo.objects.procedural import _pose, rot_z, sym_about
 from video2robo.objects.shapes import MeshPart
+from video2robo.objects.textures import atlas
 
-# name: (texture file, scale from robosuite's MJCF, continuous symmetry axis or None, 180° about z?)
+# name: (texture file or None, scale from robosuite's MJCF, continuous symmetry axis or None, 180° about z?)
+# None: robosuite's milk texture is plain ceramic; a procedural one gives trackers detail.
 _SPECS = {
     "can": ("soda.png", (1.0, 1.0, 1.0), (0, 0, 1), False),
-    "milk": ("ceramic.png", (0.9, 0.9, 0.9), None, False),
+    "milk": (None, (0.9, 0.9, 0.9), None, False),
     "bread": ("bread.png", (0.8, 0.8, 0.8), None, False),
-    "cereal": ("cereal.png", (1.0, 1.0, 1.0), None, True),
+    "cereal": ("cereal.png", (1.0, 1.0, 1.0), None, False),  # box-like, but the mesh is not exactly symmetric
     "lemon": ("lemon.png", (1.0, 1.0, 1.0), None, False),
     "bottle": ("glass.png", (1.0, 1.0, 1.0), (0, 0, 1), False),
 }
@@ -53,14 +55,17 @@ def _load_mesh(name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarra
     v = np.asarray(tm.vertices, dtype=np.float64) * np.asarray(scale)
     lo, hi = v.min(0), v.max(0)
     v -= np.array([(lo[0] + hi[0]) / 2, (lo[1] + hi[1]) / 2, lo[2]])
-    tex = np.asarray(Image.open(root / "textures" / tex_file).convert("RGB"))
+    tex = np.asarray(Image.open(root / "textures" / tex_file).convert("RGB")) if tex_file else None
     return v, np.asarray(tm.faces, dtype=np.int64), np.asarray(uv, dtype=np.float64), tex
 
 
 def robosuite_object(name: str, rng: np.random.Generator | None = None) -> ObjectAsset:
-    """One of robosuite's textured objects (the texture is robosuite's; rng is unused but accepted so
-    all makers share a signature)."""
+    """One of robosuite's textured objects (robosuite's texture; rng only colours the milk carton).
+
+    Their UVs may leave [0, 1]: the textures tile (MuJoCo wraps them)."""
     v, f, uv, tex = _load_mesh(name)
+    if tex is None:
+        tex = atlas(rng if rng is not None else np.random.default_rng(0), 1, 256)
     _, _, axis, half_turn = _SPECS[name]
     cont = [{"axis": axis, "offset": (0, 0, 0)}] if axis else []
     disc = [sym_about(rot_z(a), (0, 0, 0)) for a in (0.0, np.pi)] if half_turn else []

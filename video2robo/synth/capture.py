@@ -5,8 +5,8 @@ and returns the frames with per-frame ground truth: camera and object poses, ins
 grasp/release frames and the task segment. `output.py` writes it to disk.
 
 Frame conventions: frame i is taken at t = i / fps. `grasp_frame` is the last frame before the source
-starts moving (the hand has closed on it); `release_frame` is the first frame at which the source has
-reached its final resting pose. The source pose is constant for i <= grasp_frame and for
+starts moving (the hand has closed on it); `release_frame` is the first frame after the hand lets go; the
+source has reached its final resting pose by then (it may have rested a moment before, e.g. pressed). The source pose is constant for i <= grasp_frame and for
 i >= release_frame. `task_frames` = (first, last) frame in [grasp, release] where the source is within
 `TASK_DISTANCE` (3 cm) of the target, measured between the two surfaces.
 """

@@ -22,7 +22,7 @@ gt.npz (N frames, H × W pixels):
                      rounded to multiples of 2⁻¹⁴ m (0.06 mm) so it compresses
     object_names     (M,) str;  object_roles (M,) "source" | "target";  object_labels (M,) uint8
     grasp_frame      last frame before the source moves (hand closed on it)
-    release_frame    first frame with the source at its final rest pose
+    release_frame    first frame after the hand lets go (source at its final rest pose)
     task_frames      (2,) first and last frame (inclusive) within [grasp, release] with the source
                      surface within 3 cm of the target surface
     source_target_distance (N,) metres;  hand_visible (N,) bool
