@@ -1,0 +1,61 @@
+"""The committed Gaussian Franka asset: consistent manifest, small, and rebuilt byte for byte."""
+
+import json
+
+import mujoco
+import numpy as np
+import pytest
+
+from video2robo.robot.asset_builder import DEFAULT_OUT, MANIFEST, build_assets, sha256_file
+from video2robo.robot.model import LINK_BODIES, VISUAL_GROUP, panda_model
+
+MANIFEST_DATA = json.loads((DEFAULT_OUT / MANIFEST).read_text())
+
+
+def test_manifest_matches_committed_files():
+    links = MANIFEST_DATA["links"]
+    assert list(links) == list(LINK_BODIES)
+    total = 0
+    for link, entry in links.items():
+        assert entry["body"] == LINK_BODIES[link]
+        assert sha256_file(DEFAULT_OUT / entry["ply"]) == entry["sha256"]
+        assert entry["num_gaussians"] == sum(g["num_gaussians"] for g in entry["geoms"])
+        total += entry["num_gaussians"]
+    assert MANIFEST_DATA["total_gaussians"] == total
+    assert 50_000 <= total <= 150_000
+
+
+def test_asset_is_small():
+    size = sum(p.stat().st_size for p in DEFAULT_OUT.iterdir())
+    assert size <= 20e6
+
+
+def test_every_visual_geom_and_no_collision_geom():
+    m = panda_model()
+    for link, entry in MANIFEST_DATA["links"].items():
+        body = mujoco.mj_name2id(m, mujoco.mjtObj.mjOBJ_BODY, LINK_BODIES[link])
+        visual = {mujoco.mj_id2name(m, mujoco.mjtObj.mjOBJ_GEOM, g) for g in range(m.ngeom) if m.geom_bodyid[g] == body and m.geom_group[g] == VISUAL_GROUP}
+        assert {g["geom"] for g in entry["geoms"]} == visual
+        assert all(g["file_sha256"] and g["num_gaussians"] >= 1 for g in entry["geoms"])
+
+
+def test_colours_come_from_the_mjcf():
+    link6 = MANIFEST_DATA["links"]["link6"]["geoms"]
+    colours = {tuple(g["rgba"][:3]) for g in link6}
+    assert (1.0, 0.0, 0.0) in colours and (0.039216, 0.541176, 0.780392) in colours  # red/blue status lights
+
+
+@pytest.mark.parametrize("links", [["left_finger", "right_finger", "link7"]])
+def test_builder_is_deterministic(tmp_path, links):
+    """Rebuilding gives the committed bytes (hash equal to the manifest's)."""
+    manifest = build_assets(tmp_path, MANIFEST_DATA["spacing_m"], MANIFEST_DATA["seed"], links=links, inset=MANIFEST_DATA["inset_m"])
+    for link in links:
+        assert manifest["links"][link]["sha256"] == MANIFEST_DATA["links"][link]["sha256"]
+        assert manifest["links"][link]["geoms"] == MANIFEST_DATA["links"][link]["geoms"]
+
+
+@pytest.mark.slow
+def test_full_rebuild_is_identical(tmp_path):
+    manifest = build_assets(tmp_path, MANIFEST_DATA["spacing_m"], MANIFEST_DATA["seed"], inset=MANIFEST_DATA["inset_m"])
+    assert manifest["content_sha256"] == MANIFEST_DATA["content_sha256"]
+    assert manifest == MANIFEST_DATA
