@@ -75,11 +75,14 @@ def render(
     far: float = 1e10,
     eps2d: float = 0.3,
     tile_size: int | None = None,
+    antialiased: bool = False,
 ) -> RenderOutput:
     """Render a GaussianSet from one or more cameras of the same image size.
 
     background: RGB in [0, 1] (3,) or per camera (B, 3); black when None. tile_size only changes the
     speed of the tiled backends (torch, gsplat), never the image; the numba backend has no tiles.
+    antialiased scales each Gaussian's opacity by its blur compensation (gsplat's "antialiased" mode):
+    silhouettes of objects made of pixel-sized Gaussians then keep their true extent.
     """
     backend = resolve_backend(backend, gaussians.device)
     Ks, viewmats, width, height = _camera_tensors(cameras, gaussians.dtype, gaussians.device)
@@ -89,11 +92,11 @@ def render(
         or Ks.requires_grad
     )
     if backend == "numba" and not needs_grad:
-        rgb, depth, alpha = _render_numba_forward(gaussians, Ks, viewmats, width, height, near, far, eps2d)
+        rgb, depth, alpha = _render_numba_forward(gaussians, Ks, viewmats, width, height, near, far, eps2d, antialiased)
     elif backend == "gsplat":
         from video2robo.render.gsplat_backend import render_gsplat
 
-        rgb, depth, alpha = render_gsplat(gaussians, Ks, viewmats, width, height, near, far, eps2d, tile_size or 16)
+        rgb, depth, alpha = render_gsplat(gaussians, Ks, viewmats, width, height, near, far, eps2d, tile_size or 16, antialiased)
         rgb, depth, alpha = (x.to(gaussians.device, gaussians.dtype) for x in (rgb, depth, alpha))
     else:
         if backend == "numba":
@@ -105,7 +108,7 @@ def render(
         scales, opacities = gaussians.scales, gaussians.opacities
         rgbs, depths, alphas = [], [], []
         for K, T in zip(Ks, viewmats):
-            p = project(gaussians.means, gaussians.quats, scales, opacities, gaussians.sh, T, K, width, height, near, far, eps2d)
+            p = project(gaussians.means, gaussians.quats, scales, opacities, gaussians.sh, T, K, width, height, near, far, eps2d, antialiased)
             features = torch.cat([p.colors, p.depths[:, None]], dim=1)
             feat, alpha = rasterize(p.means2d, p.conics, p.opacities, features, p.radii, p.depths, width, height, tile_size)
             rgbs.append(feat[..., :3])
@@ -122,7 +125,7 @@ def _expected_depth(accumulated, alpha):
     return torch.where(alpha > 0, accumulated / alpha.clamp_min(1e-10), torch.zeros_like(alpha))
 
 
-def _render_numba_forward(gaussians, Ks, viewmats, width, height, near, far, eps2d):
+def _render_numba_forward(gaussians, Ks, viewmats, width, height, near, far, eps2d, antialiased):
     """No-gradient fast path: fused numba projection + compiled rasteriser, no autograd bookkeeping."""
     from video2robo.render.project_numba import project_numba
     from video2robo.render.raster_numba import rasterize_arrays
@@ -130,7 +133,7 @@ def _render_numba_forward(gaussians, Ks, viewmats, width, height, near, far, eps
     outs = []
     for K, T in zip(Ks, viewmats):
         means2d, conics, depths, radii, opac, colors = project_numba(
-            gaussians, T.detach().double().numpy(), K.detach().double().numpy(), width, height, near, far, eps2d
+            gaussians, T.detach().double().numpy(), K.detach().double().numpy(), width, height, near, far, eps2d, antialiased
         )
         features = np.concatenate([colors, depths[:, None]], axis=1)
         feat, alpha, _ = rasterize_arrays(means2d, conics, opac, features, radii, depths, width, height)

@@ -17,7 +17,7 @@ def available() -> bool:
     return True
 
 
-def render_gsplat(gaussians, Ks, viewmats, width, height, near, far, eps2d, tile_size):
+def render_gsplat(gaussians, Ks, viewmats, width, height, near, far, eps2d, tile_size, antialiased=False):
     """(rgb (B,H,W,3), expected depth (B,H,W), alpha (B,H,W)) from gsplat with our conventions."""
     if not torch.cuda.is_available():
         raise BackendUnavailable("gsplat", "gsplat", 'pip install -e ".[cuda]"', "no CUDA device is available")
@@ -44,7 +44,7 @@ def render_gsplat(gaussians, Ks, viewmats, width, height, near, far, eps2d, tile
         packed=False,
         tile_size=tile_size,
         render_mode="RGB+ED",
-        rasterize_mode="classic",
+        rasterize_mode="antialiased" if antialiased else "classic",
     )
     alpha = alphas[..., 0]
     return colors[..., :3], torch.where(alpha > 0, colors[..., 3], torch.zeros_like(alpha)), alpha

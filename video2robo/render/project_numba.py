@@ -21,9 +21,8 @@ def _build():
 
     thr = 1.0 / 255.0
 
-    @njit(parallel=True, cache=True, fastmath=False)
     def project_all(means, quats, log_scales, logits, sh, R, t, campos, fx, fy, cx, cy, width, height,
-                    near, far, eps2d, means2d, conics, depths, radii, opac, colors):
+                    near, far, eps2d, antialiased, means2d, conics, depths, radii, opac, colors):
         n = means.shape[0]
         K = sh.shape[1]
         lim_xn = cx / fx + 0.3 * 0.5 * width / fx
@@ -81,11 +80,17 @@ def _build():
             a = j00 * (j00 * S00 + j02 * S02) + j02 * (j00 * S02 + j02 * S22)
             b = j00 * (j11 * S01 + j12 * S02) + j02 * (j11 * S12 + j12 * S22)
             c = j11 * (j11 * S11 + j12 * S12) + j12 * (j11 * S12 + j12 * S22)
+            det_orig = a * c - b * b
             a += eps2d
             c += eps2d
             det = a * c - b * b
             if det <= 0:
                 continue
+            if antialiased:
+                o = o * math.sqrt(max(det_orig / det, 0.0))
+                opac[i] = o
+                if o < thr:
+                    continue
             u = fx * x / z + cx
             v = fy * y / z + cy
             extend = min(3.33, math.sqrt(2.0 * math.log(max(o / thr, 1.0))))
@@ -122,11 +127,15 @@ def _build():
                             + C3[6] * dx * (xx - 3 * yy) * sh[i, 15, ch])
                 colors[i, ch] = max(val + 0.5, 0.0)
 
-    return project_all
+    # the same code compiled twice: threads pay off only for large sets (start-up costs ~ms)
+    return njit(cache=True)(project_all), njit(parallel=True, cache=True)(project_all)
+
+
+PARALLEL_MIN_GAUSSIANS = 30_000
 
 
 def project_numba(gaussians, T_cam_world: np.ndarray, K: np.ndarray, width: int, height: int,
-                  near: float = 0.01, far: float = 1e10, eps2d: float = 0.3):
+                  near: float = 0.01, far: float = 1e10, eps2d: float = 0.3, antialiased: bool = False):
     """(means2d, conics, depths, radii, opacities, colors) as numpy arrays, like `projection.project`."""
     global _KERNEL
     if _KERNEL is None:
@@ -141,7 +150,8 @@ def project_numba(gaussians, T_cam_world: np.ndarray, K: np.ndarray, width: int,
     means2d, conics = np.zeros((n, 2), dtype), np.zeros((n, 3), dtype)
     depths, opac, colors = np.zeros(n, dtype), np.zeros(n, dtype), np.zeros((n, 3), dtype)
     radii = np.zeros((n, 2), np.int32)
-    _KERNEL(means, g.quats.contiguous().numpy(), g.log_scales.contiguous().numpy(), g.opacity_logits.contiguous().numpy(),
+    kernel = _KERNEL[1] if n >= PARALLEL_MIN_GAUSSIANS else _KERNEL[0]
+    kernel(means, g.quats.contiguous().numpy(), g.log_scales.contiguous().numpy(), g.opacity_logits.contiguous().numpy(),
             g.sh.contiguous().numpy(), R, t, campos, float(K[0, 0]), float(K[1, 1]), float(K[0, 2]), float(K[1, 2]),
-            width, height, near, far, eps2d, means2d, conics, depths, radii, opac, colors)
+            width, height, near, far, eps2d, antialiased, means2d, conics, depths, radii, opac, colors)
     return means2d, conics, depths, radii, opac, colors

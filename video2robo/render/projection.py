@@ -3,7 +3,9 @@
 Pure PyTorch and differentiable; every CPU backend rasterises its output, so their images agree by
 construction up to compositing. Conventions (as gsplat 1.5 `fully_fused_projection`, pinhole):
 - Jacobian evaluated at the camera-space mean with x/z, y/z clamped to 1.3× the field of view;
-- 2D covariance blurred by eps2d on the diagonal (anti-aliasing, no opacity compensation);
+- 2D covariance blurred by eps2d on the diagonal; with `antialiased` the opacity is scaled by
+  sqrt(det Σ / det(Σ + eps2d·I)) (gsplat's rasterize_mode="antialiased"), so sub-pixel Gaussians
+  do not dilate silhouettes;
 - culled when z ≤ near or z ≥ far, det ≤ 0, opacity < 1/255, or its bounding box is off-screen;
 - opacity-aware bounding box: radius = ceil(min(3.33, sqrt(2 ln(255·o))) · σ_axis) per axis.
 """
@@ -55,6 +57,7 @@ def project(
     near: float = 0.01,
     far: float = 1e10,
     eps2d: float = 0.3,
+    antialiased: bool = False,
 ) -> Projected:
     """Project Gaussians into one camera (T_cam_world 4x4, K 3x3, same dtype as means)."""
     R, t = T_cam_world[:3, :3], T_cam_world[:3, 3]
@@ -74,6 +77,9 @@ def project(
     b = 0.5 * (cov2d[:, 0, 1] + cov2d[:, 1, 0])
     c = cov2d[:, 1, 1] + eps2d
     det = a * c - b * b
+    if antialiased:
+        det_orig = (a - eps2d) * (c - eps2d) - b * b
+        opacities = opacities * torch.sqrt((det_orig / det.clamp(min=1e-10)).clamp_min(0.0))
     det_safe = det.clamp(min=1e-10)
     conics = torch.stack([c / det_safe, -b / det_safe, a / det_safe], -1)
     means2d = torch.stack([fx * x / z_safe + cx, fy * y / z_safe + cy], -1)

@@ -105,7 +105,6 @@ def _build_kernels():
                     out_T[py, px] = next_T
                     out_last[py, px] = r
 
-    @njit(parallel=True, cache=True)
     def forward(order, means2d, conics, opacities, features, radii, width, height, n_bands, out, out_T, out_last):
         """out (H,W,C) += Σ w·f; out_T final transmittance; out_last rank (in `order`) of the last
         composited Gaussian per pixel, -1 if none. out_T must start at 1 and out_last at -1."""
@@ -162,7 +161,6 @@ def _build_kernels():
                         grads[g, 4] += 0.5 * dy * dy * dL_dsigma
                         grads[g, 5] += vis * dL_dalpha
 
-    @njit(parallel=True, cache=True)
     def backward(order, means2d, conics, opacities, features, radii, width, height, n_bands,
                  out_T, out_last, g_out, g_alpha, grads):
         """grads (n_bands, N, 6 + C): per band, d/d(x, y, a, b, c, opacity, features…)."""
@@ -171,7 +169,10 @@ def _build_kernels():
             backward_band(order, means2d, conics, opacities, features, radii, width, b * band,
                           min(height, (b + 1) * band), out_T, out_last, g_out, g_alpha, grads[b])
 
-    return depth_order, forward, backward
+    # each driver compiled twice: threads only pay off for large images (start-up costs ~ms)
+    serial = (njit(cache=True)(forward), njit(cache=True)(backward))
+    parallel = (njit(parallel=True, cache=True)(forward), njit(parallel=True, cache=True)(backward))
+    return depth_order, serial, parallel
 
 
 def kernels():
@@ -188,20 +189,28 @@ def kernels():
     return _KERNELS
 
 
-def _bands(height: int) -> int:
+PARALLEL_MIN_PIXELS = 100 * 100
+
+
+def _drivers(width: int, height: int):
+    """(forward, backward, n_bands): threaded bands for large images, one serial band for small ones."""
     import numba
 
-    return max(1, min(height, 2 * numba.get_num_threads()))
+    _, serial, parallel = kernels()
+    if width * height < PARALLEL_MIN_PIXELS or numba.get_num_threads() == 1:
+        return serial[0], serial[1], 1
+    return parallel[0], parallel[1], max(1, min(height, 2 * numba.get_num_threads()))
 
 
 def rasterize_arrays(means2d, conics, opacities, features, radii, depths, width, height):
     """Forward only, on numpy arrays: (features (H, W, C), alpha (H, W)) and the state backward needs."""
-    depth_order, fwd, _ = kernels()
+    depth_order = kernels()[0]
+    fwd, _, n_bands = _drivers(width, height)
     order = depth_order(radii, depths)
     out = np.zeros((height, width, features.shape[1]), features.dtype)
     out_T = np.ones((height, width), features.dtype)
     out_last = np.full((height, width), -1, np.int64)
-    fwd(order, means2d, conics, opacities, features, radii, width, height, _bands(height), out, out_T, out_last)
+    fwd(order, means2d, conics, opacities, features, radii, width, height, n_bands, out, out_T, out_last)
     return out, 1.0 - out_T, (order, out_T, out_last)
 
 
@@ -217,12 +226,11 @@ class _Rasterize(torch.autograd.Function):
 
     @staticmethod
     def backward(ctx, g_out, g_alpha):
-        _, _, bwd = kernels()
+        _, bwd, n_bands = _drivers(*ctx.size)
         means2d, conics, opacities, features, radii = ctx.arrays
         order, out_T, out_last = ctx.state
         width, height = ctx.size
         dtype = features.dtype
-        n_bands = _bands(height)
         grads = np.zeros((n_bands, means2d.shape[0], 6 + features.shape[1]), dtype)
         bwd(order, means2d, conics, opacities, features, radii, width, height, n_bands, out_T, out_last,
             g_out.contiguous().numpy().astype(dtype, copy=False), g_alpha.contiguous().numpy().astype(dtype, copy=False), grads)

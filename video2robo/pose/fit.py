@@ -1,0 +1,264 @@
+"""Per-object 6D pose fitting by differentiable rendering (method §1.4).
+
+Frame 0: differential evolution (scipy) over rotation, image-plane offset, depth (and scale when it is
+observable: depth maps given) on mask + RGB (+ depth) losses, then Adam refinement. Later frames: scale
+fixed, Adam on the pose from a constant-velocity prediction, adding the track loss (model points
+anchored at the first frame each track is seen, projected vs their tracked pixels). Each frame gets a
+residual (1 − silhouette IoU) and a validity flag; a lost frame triggers re-initialisation by DE
+around the prediction instead of silent drift.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from video2robo.gaussians import GaussianSet
+from video2robo.geometry.so3 import axis_angle_to_rotmat
+from video2robo.pose.crop import Crop, crop_around
+from video2robo.pose.losses import LossWeights, Observation, total_loss
+from video2robo.render import render
+
+
+@dataclass
+class FitConfig:
+    crop_size: int = 80
+    de_crop_size: int = 56
+    de_popsize: int = 10
+    de_maxiter: int = 25
+    de_max_gaussians: int = 2500
+    refine_iters: int = 60
+    track_iters: int = 20
+    track_min_iters: int = 6
+    lr_rot: float = 0.03  # radians per step (Adam)
+    lr_trans: float = 0.02  # fraction of the object size per step
+    lost_iou: float = 0.35  # below this silhouette IoU a frame is lost and re-initialised
+    valid_iou: float = 0.5
+    seed: int = 0
+    weights: LossWeights = field(default_factory=LossWeights)
+
+
+@dataclass
+class FrameInput:
+    """Full-image evidence for one object at one frame."""
+
+    rgb: np.ndarray  # (H, W, 3) float32 in [0, 1]
+    mask: np.ndarray  # (H, W) bool
+    depth: np.ndarray | None = None  # (H, W) metres
+    track_xy: np.ndarray | None = None  # (P, 2) full-image pixels
+    track_vis: np.ndarray | None = None  # (P,) bool
+    track_ids: np.ndarray | None = None  # (P,) int: stable identities
+
+
+@dataclass
+class FitResult:
+    T_cam_obj: np.ndarray
+    residual: float  # 1 − IoU of rendered vs observed silhouette
+    valid: bool
+    losses: dict
+    reinitialised: bool = False
+
+
+def _pose(R0: torch.Tensor, t0: torch.Tensor, omega: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """T = [exp(ω)·R0, t0 + v]: rotation about the object's own origin, expressed in the camera frame."""
+    T = torch.eye(4, dtype=R0.dtype)
+    T = T.clone()
+    R = axis_angle_to_rotmat(omega) @ R0
+    top = torch.cat([R, (t0 + v)[:, None]], dim=1)
+    return torch.cat([top, T[3:4]], dim=0)
+
+
+class ObjectFitter:
+    """Fits one object's pose through a video, frame by frame (call `first` once, then `next`)."""
+
+    def __init__(self, model: GaussianSet, K: np.ndarray, cfg: FitConfig | None = None, scale_free: bool = False):
+        self.cfg = cfg or FitConfig()
+        self.model = model.detach().to(dtype=torch.float32)
+        self.K = np.asarray(K, dtype=np.float64)
+        lo, hi = self.model.bounds()
+        self.size = float(np.linalg.norm(hi - lo))  # object diameter proxy, metres
+        self.scale_free = scale_free
+        self.scale = 1.0
+        g = torch.Generator().manual_seed(self.cfg.seed)
+        n = len(self.model)
+        keep = torch.randperm(n, generator=g)[: self.cfg.de_max_gaussians] if n > self.cfg.de_max_gaussians else torch.arange(n)
+        self.model_de = self.model.select(keep)
+        self.anchors: dict[int, np.ndarray] = {}
+        self.history: list[np.ndarray] = []
+
+    # ---------------------------------------------------------------------------------------------
+    def _observation(self, frame: FrameInput, crop: Crop, with_tracks: bool) -> Observation:
+        rgb = torch.from_numpy(np.ascontiguousarray(crop.image(frame.rgb.astype(np.float32))))
+        mask = torch.from_numpy(crop.image(frame.mask).astype(np.float32))
+        depth = None
+        if frame.depth is not None:
+            depth = torch.from_numpy(crop.image(frame.depth.astype(np.float32), interpolation=0))
+        obs = Observation(rgb, mask, depth)
+        if with_tracks and frame.track_xy is not None and self.anchors:
+            sel = [i for i, (tid, vis) in enumerate(zip(frame.track_ids, frame.track_vis)) if vis and int(tid) in self.anchors]
+            if sel:
+                obs.track_xy = torch.from_numpy(crop.to_crop(frame.track_xy[sel]).astype(np.float32))
+                obs.track_points = torch.from_numpy(np.stack([self.anchors[int(frame.track_ids[i])] for i in sel]).astype(np.float32))
+        return obs
+
+    def _render(self, model: GaussianSet, T: torch.Tensor, cam):
+        return render(model.scaled(self.scale).transform(T), cam, backend="numba", antialiased=True)
+
+    def _iou(self, T: np.ndarray, frame: FrameInput, crop: Crop) -> float:
+        with torch.no_grad():
+            out = self._render(self.model, torch.as_tensor(T, dtype=torch.float32), crop.camera(self.K))
+        a = out.alpha[0].numpy() > 0.5
+        m = crop.image(frame.mask)
+        union = (a | m).sum()
+        return float((a & m).sum() / union) if union else 0.0
+
+    # ---------------------------------------------------------------------------------------------
+    def _initial_depth(self, frame: FrameInput) -> tuple[np.ndarray, float]:
+        """Ray through the mask centroid and a depth at which the model's silhouette area matches."""
+        ys, xs = np.nonzero(frame.mask)
+        u, v = xs.mean() + 0.5, ys.mean() + 0.5
+        ray = np.linalg.inv(self.K) @ np.array([u, v, 1.0])
+        z_ref = 10.0 * self.size
+        T = np.eye(4)
+        T[:3, 3] = ray / ray[2] * z_ref
+        crop = crop_around((u - 1, v - 1, u + 1, v + 1), 64, margin=0, min_side=4 * self.K[0, 0] * self.size / z_ref)
+        with torch.no_grad():
+            areas = []
+            for aa in ([0, 0, 0], [math.pi / 2, 0, 0], [0, math.pi / 2, 0]):  # average over a few views
+                T[:3, :3] = axis_angle_to_rotmat(np.array(aa, dtype=float))
+                out = self._render(self.model_de, torch.as_tensor(T, dtype=torch.float32), crop.camera(self.K))
+                areas.append(float((out.alpha[0] > 0.5).sum()) / crop.zoom**2)
+        area_obs = float(frame.mask.sum())
+        z0 = z_ref * math.sqrt(max(np.mean(areas), 1e-6) / max(area_obs, 1.0))
+        return ray / ray[2], z0
+
+    def _de(self, frame: FrameInput, center_ray: np.ndarray, z0: float, R_guess: np.ndarray | None) -> np.ndarray:
+        from scipy.optimize import differential_evolution
+
+        cfg = self.cfg
+        crop = crop_around(frame.mask, cfg.de_crop_size)
+        cam = crop.camera(self.K)
+        obs = self._observation(frame, crop, with_tracks=False)
+        radius = math.sqrt(frame.mask.sum() / math.pi) / self.K[0, 0]  # mask radius in normalised units
+        w = cfg.weights
+        scale_dims = 1 if (self.scale_free and frame.depth is not None) else 0
+
+        def pose_of(x):
+            if R_guess is None:
+                R = axis_angle_to_rotmat(x[:3])
+            else:  # local search: rotation offset around the guess
+                R = axis_angle_to_rotmat(x[:3]) @ R_guess
+            z = z0 * math.exp(x[5])
+            t = np.array([center_ray[0] + x[3] * radius, center_ray[1] + x[4] * radius, 1.0]) * z
+            T = np.eye(4)
+            T[:3, :3], T[:3, 3] = R, t
+            return T
+
+        def objective(x):
+            if scale_dims:
+                self.scale = math.exp(x[6])
+            T = torch.as_tensor(pose_of(x), dtype=torch.float32)
+            with torch.no_grad():
+                out = self._render(self.model_de, T, cam)
+                loss, _ = total_loss(out, T, None, obs, w, self.size * self.scale, use_tracks=False)
+            return float(loss)
+
+        rot = math.pi if R_guess is None else 0.6
+        bounds = [(-rot, rot)] * 3 + [(-0.6, 0.6)] * 2 + [(-0.5, 0.5)] + [(-1.0, 1.0)] * scale_dims
+        res = differential_evolution(objective, bounds, popsize=cfg.de_popsize, maxiter=cfg.de_maxiter, seed=cfg.seed,
+                                     polish=False, tol=1e-4, init="sobol", updating="immediate")
+        if scale_dims:
+            self.scale = math.exp(res.x[6])
+        return pose_of(res.x)
+
+    def _adam(self, frame: FrameInput, T_init: np.ndarray, iters: int, min_iters: int, with_tracks: bool):
+        cfg = self.cfg
+        crop = crop_around(frame.mask, cfg.crop_size)
+        cam = crop.camera(self.K)
+        K_crop = torch.as_tensor(cam.K, dtype=torch.float32)
+        obs = self._observation(frame, crop, with_tracks)
+        R0 = torch.as_tensor(T_init[:3, :3], dtype=torch.float32)
+        t0 = torch.as_tensor(T_init[:3, 3], dtype=torch.float32)
+        omega = torch.zeros(3, requires_grad=True)
+        v = torch.zeros(3, requires_grad=True)
+        opt = torch.optim.Adam([{"params": [omega], "lr": cfg.lr_rot}, {"params": [v], "lr": cfg.lr_trans * self.size}])
+        best, best_T, parts, prev = float("inf"), T_init, {}, None
+        for it in range(iters):
+            opt.zero_grad()
+            T = _pose(R0, t0, omega, v)
+            out = self._render(self.model, T, cam)
+            loss, p = total_loss(out, T, K_crop, obs, cfg.weights, self.size * self.scale, with_tracks)
+            if float(loss) < best:
+                best, best_T, parts = float(loss), T.detach().double().numpy(), p
+            loss.backward()
+            opt.step()
+            if prev is not None and it >= min_iters and abs(prev - float(loss)) < 1e-4:
+                break
+            prev = float(loss)
+        return best_T, parts, crop
+
+    # ---------------------------------------------------------------------------------------------
+    def first(self, frame: FrameInput) -> FitResult:
+        """Global initialisation on the first frame where the object is visible."""
+        if frame.mask.sum() < 16:
+            from video2robo.errors import UserError
+
+            raise UserError("the object's first-frame mask is (almost) empty; give a prompt that covers the object")
+        ray, z0 = self._initial_depth(frame)
+        T = self._de(frame, ray, z0, None)
+        T, parts, crop = self._adam(frame, T, self.cfg.refine_iters, self.cfg.refine_iters // 2, with_tracks=False)
+        return self._finish(frame, T, parts, crop, reinit=False)
+
+    def next(self, frame: FrameInput) -> FitResult:
+        """Track into the next frame from a constant-velocity prediction; re-initialise when lost."""
+        T_prev = self.history[-1]
+        if len(self.history) >= 2:
+            T_pred = T_prev @ np.linalg.inv(self.history[-2]) @ T_prev
+            if np.linalg.norm(T_pred[:3, 3] - T_prev[:3, 3]) > self.size:  # implausible jump: hold still
+                T_pred = T_prev
+        else:
+            T_pred = T_prev
+        if frame.mask.sum() < 16:  # not visible: keep the prediction, flag the frame
+            self.history.append(T_prev)
+            return FitResult(T_prev.copy(), 1.0, False, {}, False)
+        T, parts, crop = self._adam(frame, T_pred, self.cfg.track_iters, self.cfg.track_min_iters, with_tracks=True)
+        iou = self._iou(T, frame, crop)
+        if iou < self.cfg.lost_iou:
+            ray, z0 = self._initial_depth(frame)
+            T_re = self._de(frame, ray, z0, T_pred[:3, :3])
+            T_re, parts_re, crop = self._adam(frame, T_re, self.cfg.refine_iters, self.cfg.track_min_iters, with_tracks=True)
+            if self._iou(T_re, frame, crop) > iou:
+                return self._finish(frame, T_re, parts_re, crop, reinit=True)
+        return self._finish(frame, T, parts, crop, reinit=False)
+
+    def _finish(self, frame: FrameInput, T: np.ndarray, parts: dict, crop: Crop, reinit: bool) -> FitResult:
+        iou = self._iou(T, frame, crop)
+        valid = iou >= self.cfg.valid_iou
+        self.history.append(T)
+        if valid:
+            self._anchor_tracks(frame, T)
+        return FitResult(T, 1.0 - iou, valid, parts, reinit)
+
+    def _anchor_tracks(self, frame: FrameInput, T: np.ndarray) -> None:
+        """Give each newly seen visible track a 3D point on the model (object frame) via rendered depth."""
+        if frame.track_xy is None:
+            return
+        new = [i for i, (tid, vis) in enumerate(zip(frame.track_ids, frame.track_vis)) if vis and int(tid) not in self.anchors]
+        if not new:
+            return
+        crop = crop_around(frame.mask, self.cfg.crop_size)
+        cam = crop.camera(self.K)
+        with torch.no_grad():
+            out = self._render(self.model, torch.as_tensor(T, dtype=torch.float32), cam)
+        alpha, depth = out.alpha[0].numpy(), out.depth[0].numpy()
+        xy = crop.to_crop(frame.track_xy[new])
+        Kinv = np.linalg.inv(cam.K)
+        T_obj_cam = np.linalg.inv(T)
+        for i, (x, y) in zip(new, xy):
+            px, py = int(x), int(y)
+            if 0 <= px < crop.size and 0 <= py < crop.size and alpha[py, px] > 0.9:
+                p_cam = depth[py, px] * (Kinv @ np.array([x, y, 1.0]))
+                self.anchors[int(frame.track_ids[i])] = T_obj_cam[:3, :3] @ p_cam + T_obj_cam[:3, 3]
