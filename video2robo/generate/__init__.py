@@ -1,0 +1,1 @@
+"""Generate: Gaussian Franka replays a demo's skill with augmentation and writes trainer-ready datasets."""

@@ -1,0 +1,1 @@
+"""Dataset writers (robomimic / Diffusion Policy HDF5, Diffusion Policy zarr replay buffer)."""
