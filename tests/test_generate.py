@@ -77,6 +77,15 @@ def test_generate_end_to_end(stack_demo, tmp_path):
             att = z["attached"]
             T_og = np.linalg.inv(z["T_world_source"][att]) @ z["T_world_grip_target"][att]
             assert np.allclose(T_og, T_og[0], atol=1e-6)
+    # robomimic's own loader reads the file (installed in CI with `pip install --no-deps robomimic==0.3.0`).
+    ObsUtils = pytest.importorskip("robomimic.utils.obs_utils")
+    from robomimic.utils.dataset import SequenceDataset
+
+    keys = ["robot0_joint_pos", "robot0_eef_pos", "agentview_image"]
+    ObsUtils.initialize_obs_utils_with_obs_specs({"obs": {"low_dim": keys[:2], "rgb": keys[2:]}})
+    ds = SequenceDataset(hdf5_path=str(out / "dataset.hdf5"), obs_keys=keys, dataset_keys=["actions"], seq_length=4,
+                         load_next_obs=True)
+    assert len(ds) == total and ds[0]["actions"].shape == (4, 8)
     # Resume: nothing left to do, same files, same stats of success.
     again = generate_dataset(stack_demo, out, num=2, width=64, height=64, progress=False, preview=0)
     assert again["num_success"] == 2
