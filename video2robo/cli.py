@@ -19,21 +19,30 @@ from video2robo.errors import UserError
 # name -> module holding `Config` and `run`. Add a line here to add a command.
 COMMANDS: dict[str, str] = {
     "demo": "video2robo.commands.demo",
+    "parse": "video2robo.commands.parse",
     "render": "video2robo.commands.render",
     "synth": "video2robo.commands.synth",
     "eval-poses": "video2robo.commands.eval_poses",
     "render-robot": "video2robo.commands.render_robot",
+    "generate": "video2robo.commands.generate",
 }
 
-_BOX = re.compile(r"[│╭╮╰╯─━┃]+|^-{3,}$")
+_BOX = re.compile(r"[│╭╮╰╯┃]+")
 
 
 def _one_line_parse_error(text: str, argv: list[str]) -> str:
-    """Condense tyro's boxed error message into one line."""
-    lines = [_BOX.sub("", line.strip()).strip() for line in text.splitlines()]
-    lines = [line for line in lines if line and not set(line) <= set("-─━")]
-    # tyro's box: title line, then the message, then help text; keep the first two.
-    msg = ": ".join(lines[:2]) if lines else "invalid arguments"
+    """Condense tyro's boxed error message (title, rule, message block, rule, help) into one line."""
+    raw = [_BOX.sub("", line.strip()).strip() for line in text.splitlines()]
+    blocks: list[list[str]] = [[]]
+    for line in raw:
+        if line and set(line) <= set("-─━"):
+            blocks.append([])
+        elif line:
+            blocks[-1].append(line)
+    title = " ".join(blocks[0]) or "invalid arguments"
+    body = " ".join(blocks[1]) if len(blocks) > 1 else ""
+    msg = f"{title}: {body}" if body else title
+    msg = msg if len(msg) <= 240 else msg[:237] + "..."
     cmd = argv[0] if argv and argv[0] in COMMANDS else ""
     return f"{msg} (see: video2robo {cmd + ' ' if cmd else ''}--help)"
 

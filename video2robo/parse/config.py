@@ -1,0 +1,50 @@
+"""Typed configuration of `video2robo parse` (also its CLI flags)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, Optional, Tuple
+
+import tyro
+
+from video2robo.pose.fit import FitConfig
+
+
+@dataclass
+class ParseConfig:
+    """Parse a video of a tabletop task into 6D object trajectories and skills (a demo folder)."""
+
+    video: tyro.conf.Positional[Path]
+    """Input video (mp4/mov, any resolution and frame rate)."""
+    out: Path = Path("demo")
+    """Demo folder to write (resumed when it already holds finished stages)."""
+    task: str = "pour"
+    """Task name (tasks/<task>.yaml: names the source and target objects)."""
+    prompt: tyro.conf.UseAppendAction[Tuple[str, ...]] = ()
+    """First-frame prompts, e.g. cup:box=120,80,220,200  bowl:point=300,200  apple:mask=m0.png."""
+    prompts_json: Optional[Path] = None
+    """JSON file with prompts: {"cup": {"box": [x0,y0,x1,y1]}, ...}."""
+    model: tyro.conf.UseAppendAction[Tuple[str, ...]] = ()
+    """Object model files: NAME=PATH[@SCALE] (mesh OBJ/PLY/GLB or 3DGS PLY; SCALE metres per unit)."""
+    size: tyro.conf.UseAppendAction[Tuple[str, ...]] = ()
+    """Metric scale hints: NAME=METRES, the object's largest extent (for single-view models)."""
+    depth_dir: Optional[Path] = None
+    """Folder of per-frame depth maps (16-bit PNG in millimetres or .npy in metres), sorted by name."""
+    fov: Optional[float] = None
+    """Horizontal field of view in degrees (default: a phone's main camera, 66°, with a warning)."""
+    intrinsics: Optional[Tuple[float, float, float, float]] = None
+    """fx fy cx cy in pixels of the original video (overrides --fov)."""
+    stride: int = 1
+    """Use every stride-th frame."""
+    max_frames: Optional[int] = None
+    max_side: int = 640
+    """Downscale frames so the longer side is at most this (intrinsics follow)."""
+    segmenter: str = "grabcut"
+    segmenter_checkpoint: Optional[Path] = None
+    tracker: str = "lk"
+    tracker_checkpoint: Optional[Path] = None
+    camera: Literal["auto", "static", "moving"] = "auto"
+    """Static camera: the world frame is fixed; moving: it follows the target's per-frame fit."""
+    overlay: bool = True
+    fit: FitConfig = field(default_factory=FitConfig)

@@ -1,0 +1,278 @@
+"""`parse`: video → masks and tracks → object models → per-frame 6D poses → world frame and skills.
+
+Each stage writes its result atomically into the demo folder and records a key of the settings it
+depended on in `progress.json`; a re-run skips finished stages with the same key, so a failure late in
+the run (or Ctrl-C) loses nothing already produced.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import warnings as _warnings
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from video2robo.demo_folder import DemoInfo, DemoObject, Skills, load_arrays, save_arrays, save_info
+from video2robo.errors import UserError
+from video2robo.io_utils import atomic_path
+from video2robo.parse.config import ParseConfig
+
+PHONE_FOV_DEG = 66.0
+
+
+class Progress:
+    """progress.json: which stages are done, under which settings."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / "progress.json"
+        self.state = json.loads(self.path.read_text()) if self.path.is_file() else {}
+
+    def done(self, stage: str, key) -> bool:
+        return self.state.get(stage) == key
+
+    def mark(self, stage: str, key) -> None:
+        self.state[stage] = key
+        with atomic_path(self.path) as tmp:
+            tmp.write_text(json.dumps(self.state, indent=2))
+
+
+def _intrinsics(cfg: ParseConfig, orig_w: int, orig_h: int, w: int, h: int, warnings: list[str]) -> tuple[np.ndarray, str]:
+    sx, sy = w / orig_w, h / orig_h
+    if cfg.intrinsics is not None:
+        fx, fy, cx, cy = cfg.intrinsics
+        if fx <= 0 or fy <= 0:
+            raise UserError(f"--intrinsics focal lengths must be positive (got {fx}, {fy})")
+        return np.array([[fx * sx, 0, cx * sx], [0, fy * sy, cy * sy], [0, 0, 1.0]]), "given intrinsics"
+    fov = cfg.fov
+    source = f"given horizontal field of view {fov}°"
+    if fov is None:
+        fov = PHONE_FOV_DEG
+        source = f"default phone field of view {fov}°"
+        warnings.append(f"no intrinsics given: assumed a {fov}° horizontal field of view (pass --fov or --intrinsics "
+                        "for metric accuracy)")
+    if not 10 <= fov <= 150:
+        raise UserError(f"--fov {fov} is out of range; give the horizontal field of view in degrees (10-150)")
+    f = 0.5 * w / math.tan(math.radians(fov) / 2)
+    return np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1.0]]), source
+
+
+def _parse_named(items, what: str) -> dict[str, str]:
+    out = {}
+    for item in items:
+        if "=" not in item:
+            raise UserError(f"--{what} '{item}' must look like NAME=VALUE")
+        k, v = item.split("=", 1)
+        out[k.strip()] = v.strip()
+    return out
+
+
+def _load_depths(folder: Path, frame_indices: list[int], h: int, w: int) -> np.ndarray:
+    import cv2
+
+    if not folder.is_dir():
+        raise UserError(f"--depth-dir {folder} is not a folder; give a folder of per-frame depth maps")
+    files = sorted([p for p in folder.iterdir() if p.suffix.lower() in (".png", ".npy")])
+    if len(files) <= max(frame_indices):
+        raise UserError(f"--depth-dir {folder} has {len(files)} depth maps but frame {max(frame_indices)} is needed")
+    out = np.zeros((len(frame_indices), h, w), np.float32)
+    for i, fi in enumerate(frame_indices):
+        p = files[fi]
+        d = np.load(p).astype(np.float32) if p.suffix == ".npy" else cv2.imread(str(p), cv2.IMREAD_UNCHANGED).astype(np.float32) / 1000.0
+        out[i] = cv2.resize(d, (w, h), interpolation=cv2.INTER_NEAREST)
+    return out
+
+
+def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
+    from video2robo.perception import (first_frame_masks, get_segmenter, get_tracker, load_prompts_json, parse_prompts,
+                                       scale_prompts, track_objects, validate_prompts)
+    from video2robo.task_spec import load_task_spec
+    from video2robo.video import probe_video, read_video
+
+    t_start = time.perf_counter()
+    warnings: list[str] = []
+    spec = load_task_spec(cfg.task)
+    source_name, target_name = spec.objects["source"], spec.objects["target"]
+    roles = {source_name: "source", target_name: "target"}
+    if cfg.stride < 1:
+        raise UserError(f"--stride must be at least 1 (got {cfg.stride})")
+    info = probe_video(cfg.video)
+    frames, fps = read_video(cfg.video, max_frames=cfg.max_frames, stride=cfg.stride, max_side=cfg.max_side)
+    n, h, w = frames.shape[:3]
+    if n < 2:
+        raise UserError(f"{cfg.video} has {n} usable frame(s); parse needs a video with motion (at least 2 frames)")
+    frame_indices = [i * cfg.stride for i in range(n)]
+    K, k_source = _intrinsics(cfg, info.width, info.height, w, h, warnings)
+
+    prompts = parse_prompts(list(cfg.prompt)) + (load_prompts_json(cfg.prompts_json) if cfg.prompts_json else [])
+    if not prompts:
+        raise UserError(f"no prompts: mark the objects on the first frame, e.g. --prompt {source_name}:box=X0,Y0,X1,Y1 "
+                        f"--prompt {target_name}:box=X0,Y0,X1,Y1 (pixels of the original video)")
+    prompts = scale_prompts(prompts, w / info.width, h / info.height)
+    validate_prompts(prompts, w, h)
+    names = [p.name for p in prompts]
+    for name in roles:
+        if name not in names:
+            raise UserError(f"task '{cfg.task}' needs a prompt for its {roles[name]} object '{name}' (prompted: {', '.join(names)})")
+    out = Path(cfg.out)
+    (out / "objects").mkdir(parents=True, exist_ok=True)
+    prog = Progress(out)
+    base_key = {"video": str(Path(cfg.video).resolve()), "stride": cfg.stride, "max_frames": cfg.max_frames, "max_side": cfg.max_side}
+
+    # 1. masks and tracks -------------------------------------------------------------------------
+    key = {**base_key, "prompts": [repr(p) for p in prompts], "segmenter": cfg.segmenter, "tracker": cfg.tracker}
+    if prog.done("perception", key):
+        masks_npz, tracks_npz = load_arrays(out / "masks.npz"), load_arrays(out / "tracks.npz")
+        labels = masks_npz["labels"]
+        names = [str(s) for s in masks_npz["names"]]
+        lost = masks_npz["lost"]
+    else:
+        seg_kw = {"checkpoint": cfg.segmenter_checkpoint} if cfg.segmenter_checkpoint else {}
+        trk_kw = {"checkpoint": cfg.tracker_checkpoint} if cfg.tracker_checkpoint else {}
+        masks0 = first_frame_masks(frames[0], prompts, get_segmenter(cfg.segmenter, **seg_kw))
+        result = track_objects(frames, masks0, get_tracker(cfg.tracker, **trk_kw))
+        names = list(result.names)
+        labels = result.labels()
+        lost = np.stack([result.objects[nm].lost for nm in names], axis=1)
+        tracks_npz = {}
+        for k, nm in enumerate(names):
+            tr = result.tracks_of(nm)
+            tracks_npz[f"{nm}_xy"], tracks_npz[f"{nm}_visible"] = tr.xy.astype(np.float32), tr.visible
+        save_arrays(out / "tracks.npz", **tracks_npz)
+        save_arrays(out / "masks.npz", labels=labels, names=np.array(names), lost=lost)
+        prog.mark("perception", key)
+    masks = {nm: (labels == k + 1) & ~lost[:, k][:, None, None] for k, nm in enumerate(names)}
+    for nm, m in masks.items():
+        if m.reshape(n, -1).sum(1).max() < 16:
+            raise UserError(f"object '{nm}' is never visible after segmentation; check its prompt on the first frame")
+
+    # 2. object models ----------------------------------------------------------------------------
+    model_files = _parse_named(cfg.model, "model")
+    sizes = {k: float(v) for k, v in _parse_named(cfg.size, "size").items()}
+    from video2robo.gaussians import load_ply, save_ply
+    from video2robo.reconstruct import model_from_file, single_view_model
+
+    models, objects = {}, []
+    (out / "work").mkdir(exist_ok=True)
+    for nm in names:
+        spec_str = model_files.get(nm)
+        key = {"model": spec_str, "size": sizes.get(nm), **base_key}
+        ply = out / "work" / f"model_{nm}.ply"
+        if spec_str:
+            path, _, sc = spec_str.partition("@")
+            scale_source = "model file"
+            if not prog.done(f"model_{nm}", key) or not ply.is_file():
+                save_ply(model_from_file(path, float(sc) if sc else 1.0), ply)
+        else:
+            extent = sizes.get(nm)
+            if extent is None:
+                extent = 0.1
+                warnings.append(f"object '{nm}': no model file and no --size; lifted from one view at an assumed 10 cm extent")
+            scale_source = "known size" if nm in sizes else "assumed"
+            if not prog.done(f"model_{nm}", key) or not ply.is_file():
+                g, _, _ = single_view_model(frames[0].astype(np.float32) / 255, masks[nm][0], K, extent)
+                save_ply(g, ply)
+        prog.mark(f"model_{nm}", key)
+        models[nm] = load_ply(ply)
+        objects.append(DemoObject(nm, roles.get(nm, "other"), f"objects/{nm}.ply", 1.0, scale_source))
+
+    # 3. poses ------------------------------------------------------------------------------------
+    depths = _load_depths(cfg.depth_dir, frame_indices, h, w) if cfg.depth_dir else None
+    tracks = load_arrays(out / "tracks.npz")
+    fit_times = {}
+    for nm in names:
+        key = {"model": model_files.get(nm), "size": sizes.get(nm), "fit": repr(cfg.fit), "K": K.round(6).tolist(),
+               "depth": str(cfg.depth_dir), **base_key}
+        fit_path = out / "work" / f"fit_{nm}.npz"
+        if prog.done(f"fit_{nm}", key) and fit_path.is_file():
+            continue
+        fit_times[nm] = _fit_object(nm, models[nm], frames, masks[nm], depths, tracks, K, cfg, fit_path, progress)
+        prog.mark(f"fit_{nm}", key)
+    fits = {nm: load_arrays(out / "work" / f"fit_{nm}.npz") for nm in names}
+    for obj in objects:  # final models carry the fitted metric scale (1 unless depth made it observable)
+        scale = float(fits[obj.name]["scale"])
+        models[obj.name] = models[obj.name].scaled(scale) if abs(scale - 1) > 1e-9 else models[obj.name]
+        obj.scale = scale
+        save_ply(models[obj.name], out / obj.model)
+
+    # 4. world frame and skills -------------------------------------------------------------------
+    from video2robo.parse.world import camera_is_static, fill_invalid, world_from_target
+    from video2robo.skills import SkillParams, parse_skills
+
+    src, tgt = source_name, target_name
+    pts = {nm: models[nm].means.numpy() for nm in names}
+    tgt_size = float(np.ptp(pts[tgt], axis=0).max())
+    static = cfg.camera == "static" or (cfg.camera == "auto" and camera_is_static(fits[tgt]["T_cam"], fits[tgt]["valid"], tgt_size))
+    T_world_cam = world_from_target(fits[tgt]["T_cam"], fits[tgt]["valid"], pts[tgt], static)
+    poses = {"T_world_cam": T_world_cam}
+    T_world = {}
+    for nm in names:
+        T_cam = fill_invalid(fits[nm]["T_cam"], fits[nm]["valid"])
+        poses[f"T_cam_{nm}"], poses[f"residual_{nm}"], poses[f"valid_{nm}"] = T_cam, fits[nm]["residual"], fits[nm]["valid"]
+        T_world[nm] = T_world_cam @ T_cam
+        if fits[nm]["valid"].mean() < 0.5:
+            warnings.append(f"object '{nm}': only {fits[nm]['valid'].mean():.0%} of frames fitted well (silhouette IoU >= "
+                            f"{cfg.fit.valid_iou}); the rest are interpolated")
+    skills, skill_error = None, None
+    try:
+        sk = parse_skills(T_world[src], T_world[tgt], pts[src][::4], pts[tgt][::4], SkillParams(fps=fps))
+        skills = Skills(sk["grasp_frame"], sk["release_frame"], tuple(int(v) for v in sk["task_segment"]))
+        poses["T_rel"] = sk["T_rel"]
+        poses["source_target_distance"] = sk["distance"]
+    except UserError as e:
+        skill_error = str(e)
+        warnings.append(f"skills not parsed: {e}")
+    save_arrays(out / "poses.npz", **poses)
+    demo = DemoInfo(task=cfg.task, fps=float(fps), width=w, height=h, K=K.tolist(), objects=objects,
+                    frame_indices=frame_indices, skills=skills, source_video=str(cfg.video), intrinsics_source=k_source,
+                    warnings=warnings + (["camera treated as static"] if static else ["camera treated as moving"]))
+    save_info(out, demo)
+
+    # 5. pictures ---------------------------------------------------------------------------------
+    if cfg.overlay:
+        from video2robo.parse.overlay import write_overlay
+        from video2robo.parse.report import write_report
+
+        write_overlay(out / "overlay.mp4", frames, fps, K, models, poses, labels, names, tracks, progress)
+        write_report(out, demo, poses, names, fit_times, time.perf_counter() - t_start)
+    if skill_error:
+        raise UserError(f"{skill_error} (poses, masks, tracks and the overlay are kept in {out})")
+    return out
+
+
+def _fit_object(nm, model, frames, masks, depths, tracks, K, cfg: ParseConfig, path: Path, progress: bool) -> dict:
+    """Fit one object through all frames; save T_cam (N,4,4), residual, valid, reinit, seconds."""
+    from video2robo.pose.fit import FrameInput, ObjectFitter
+
+    n = len(frames)
+    xy, vis = tracks[f"{nm}_xy"], tracks[f"{nm}_visible"]
+    ids = np.arange(xy.shape[1])
+    fitter = ObjectFitter(model, K, cfg.fit, scale_free=depths is not None)
+    visible = masks.reshape(n, -1).sum(1) >= 16
+    first = int(np.argmax(visible))
+    T = np.repeat(np.eye(4)[None], n, axis=0)
+    residual, valid, reinit = np.ones(n), np.zeros(n, bool), np.zeros(n, bool)
+    t_init = t_track = 0.0
+    bar = tqdm(range(first, n), desc=f"fit {nm}", unit="frame", disable=not progress)
+    for i in bar:
+        with _warnings.catch_warnings():
+            _warnings.simplefilter("ignore", RuntimeWarning)
+            v = vis[i] & np.isfinite(xy[i]).all(-1)
+        frame = FrameInput(frames[i].astype(np.float32) / 255, masks[i], None if depths is None else depths[i],
+                           np.nan_to_num(xy[i]), v, ids)
+        t0 = time.perf_counter()
+        r = fitter.first(frame) if i == first else fitter.next(frame)
+        dt = time.perf_counter() - t0
+        if i == first:
+            t_init = dt
+        else:
+            t_track += dt
+        T[i], residual[i], valid[i], reinit[i] = r.T_cam_obj, r.residual, r.valid, r.reinitialised
+        bar.set_postfix(iou=f"{1 - r.residual:.2f}")
+    T[:first] = T[first]
+    times = {"init_s": t_init, "track_s_per_frame": t_track / max(n - first - 1, 1), "scale": fitter.scale}
+    save_arrays(path, T_cam=T, residual=residual, valid=valid, reinit=reinit, **{k: np.array(v) for k, v in times.items()})
+    return times

@@ -1,0 +1,95 @@
+"""Skills from the 6D trajectories of the source and target objects (world frame, z up).
+
+- grasp: the source rests, then lifts off; the grasp frame is the last still frame before sustained
+  motion (the hand closed on the object just then).
+- release: the first frame after the last sustained motion from which the source stays still.
+- task segment: frames between grasp and release where the source surface is within `contact` (3 cm)
+  of the target surface; T_rel(t) = T_world_target(t)⁻¹ · T_world_source(t) over it.
+Speeds are measured on a smoothed trajectory, so tracking jitter does not read as motion.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import median_filter, uniform_filter1d
+from scipy.spatial import cKDTree
+
+from video2robo.errors import UserError
+from video2robo.geometry.so3 import rotation_angle
+
+
+@dataclass
+class SkillParams:
+    fps: float = 30.0
+    still_speed: float = 0.02  # m/s below which the source counts as still
+    still_angular: float = 0.25  # rad/s
+    min_motion_s: float = 0.25  # motion shorter than this is jitter
+    smooth_s: float = 0.2  # smoothing window
+    contact: float = 0.03  # task segment threshold on surface distance, metres
+
+
+def _speeds(T: np.ndarray, fps: float, smooth_s: float) -> tuple[np.ndarray, np.ndarray]:
+    win = max(1, int(round(smooth_s * fps)))
+    p = median_filter(T[:, :3, 3], size=(win | 1, 1), mode="nearest")
+    p = uniform_filter1d(p, size=win, axis=0, mode="nearest")
+    v = np.linalg.norm(np.gradient(p, axis=0), axis=1) * fps
+    ang = np.concatenate([[0.0], rotation_angle(T[:-1, :3, :3], T[1:, :3, :3])]) * fps
+    ang = uniform_filter1d(median_filter(ang, size=win | 1, mode="nearest"), size=win, mode="nearest")
+    return v, ang
+
+
+def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) index ranges where flags is True."""
+    d = np.diff(np.concatenate([[0], flags.astype(np.int8), [0]]))
+    return list(zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]))
+
+
+def detect_grasp_release(T_world_source: np.ndarray, p: SkillParams) -> tuple[int, int]:
+    """(grasp_frame, release_frame) from the source's motion; UserError when it never moves."""
+    v, w = _speeds(T_world_source, p.fps, p.smooth_s)
+    moving = (v > p.still_speed) | (w > p.still_angular)
+    runs = [r for r in _runs(moving) if (r[1] - r[0]) >= p.min_motion_s * p.fps]
+    if not runs:
+        raise UserError("the source object never moves in the video, so no grasp can be found; check the prompts "
+                        "(source and target may be swapped) or the task name")
+    start, end = runs[0][0], runs[-1][1]
+    return max(int(start) - 1, 0), min(int(end), len(T_world_source) - 1)
+
+
+def surface_distance(points_source: np.ndarray, points_target: np.ndarray, T_ws: np.ndarray, T_wt: np.ndarray) -> np.ndarray:
+    """(N,) closest distance between the two objects' surface points (object frames) at each frame."""
+    tree_points = points_target
+    out = np.empty(len(T_ws))
+    tree = cKDTree(tree_points)
+    for i in range(len(T_ws)):
+        T = np.linalg.inv(T_wt[i]) @ T_ws[i]  # source in the target frame
+        ps = points_source @ T[:3, :3].T + T[:3, 3]
+        out[i] = tree.query(ps, k=1)[0].min()
+    return out
+
+
+def task_segment(distance: np.ndarray, grasp: int, release: int, contact: float) -> tuple[int, int]:
+    """First and last frame (inclusive) in [grasp, release] with distance < contact."""
+    idx = np.nonzero(distance[grasp : release + 1] < contact)[0]
+    if len(idx) == 0:
+        raise UserError(f"the source never comes within {contact * 100:.0f} cm of the target between grasp and release "
+                        f"(closest {distance[grasp:release + 1].min() * 100:.1f} cm); check the prompts, the scale hint, "
+                        "or the task name")
+    return int(grasp + idx[0]), int(grasp + idx[-1])
+
+
+def relative_trajectory(T_world_target: np.ndarray, T_world_source: np.ndarray, segment: tuple[int, int]) -> np.ndarray:
+    a, b = segment
+    return np.linalg.inv(T_world_target[a : b + 1]) @ T_world_source[a : b + 1]
+
+
+def parse_skills(T_world_source, T_world_target, points_source, points_target, p: SkillParams | None = None):
+    """dict with grasp_frame, release_frame, task_segment, distance (N,), T_rel (K,4,4)."""
+    p = p or SkillParams()
+    grasp, release = detect_grasp_release(T_world_source, p)
+    dist = surface_distance(points_source, points_target, T_world_source, T_world_target)
+    seg = task_segment(dist, grasp, release, p.contact)
+    return {"grasp_frame": grasp, "release_frame": release, "task_segment": seg, "distance": dist,
+            "T_rel": relative_trajectory(T_world_target, T_world_source, seg)}
