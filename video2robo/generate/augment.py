@@ -45,15 +45,50 @@ def place(T_rest: np.ndarray, x: float, y: float, yaw: float) -> np.ndarray:
     return T
 
 
-def sample_layout(ws: WorkspaceSpec, rng, T_source_rest, T_target_rest, r_source, r_target, enabled=True, tries=50):
-    """(T_world_source, T_world_target) or None when no non-overlapping placement was found."""
+def footprint(points: np.ndarray, T_rest: np.ndarray) -> np.ndarray:
+    """(K, 2) counter-clockwise convex hull of the object's points seen from above in its resting
+    orientation, relative to its frame origin (the shape that rearrangement keeps apart)."""
+    from scipy.spatial import ConvexHull
+
+    xy = (np.asarray(points, float) @ T_rest[:3, :3].T)[:, :2]
+    return xy[ConvexHull(xy).vertices]
+
+
+def _edges_distance(a: np.ndarray, b: np.ndarray) -> float:
+    """Smallest distance from the vertices of polygon a to the edges of polygon b."""
+    p0, p1 = b, np.roll(b, -1, axis=0)
+    d = p1 - p0
+    t = np.clip(np.einsum("vek,ek->ve", a[:, None] - p0[None], d) / np.einsum("ek,ek->e", d, d)[None], 0.0, 1.0)
+    closest = p0[None] + t[..., None] * d[None]
+    return float(np.linalg.norm(a[:, None] - closest, axis=2).min())
+
+
+def polygon_gap(a: np.ndarray, b: np.ndarray) -> float:
+    """Distance between two convex polygons (K, 2) (counter-clockwise); 0 when they overlap."""
+    for poly in (a, b):
+        n = np.roll(poly, -1, axis=0) - poly
+        normals = np.stack([n[:, 1], -n[:, 0]], axis=1)  # outward for counter-clockwise order
+        if np.any(np.einsum("ek,vk->ev", normals, (b if poly is a else a)) .min(axis=1)
+                  > np.einsum("ek,ek->e", normals, poly)):
+            return min(_edges_distance(a, b), _edges_distance(b, a))
+    return 0.0
+
+
+def placed_footprint(fp: np.ndarray, x: float, y: float, yaw: float) -> np.ndarray:
+    return fp @ _rot_z(yaw)[:2, :2].T + np.array([x, y])
+
+
+def sample_layout(ws: WorkspaceSpec, rng, T_source_rest, T_target_rest, fp_source, fp_target, enabled=True, tries=50):
+    """(T_world_source, T_world_target) or None when no placement with footprints (`footprint`) at least
+    `ws.min_gap` apart was found in `tries` draws."""
     if not enabled:
         return T_source_rest.copy(), T_target_rest.copy()
     for _ in range(tries):
-        T_t = place(T_target_rest, _u(rng, ws.target_x), _u(rng, ws.target_y), _u(rng, ws.target_yaw))
-        T_s = place(T_source_rest, _u(rng, ws.source_x), _u(rng, ws.source_y), _u(rng, ws.source_yaw))
-        if np.linalg.norm(T_s[:2, 3] - T_t[:2, 3]) >= r_source + r_target + ws.min_gap:
-            return T_s, T_t
+        tx, ty, tyaw = _u(rng, ws.target_x), _u(rng, ws.target_y), _u(rng, ws.target_yaw)
+        sx, sy, syaw = _u(rng, ws.source_x), _u(rng, ws.source_y), _u(rng, ws.source_yaw)
+        gap = polygon_gap(placed_footprint(fp_source, sx, sy, syaw), placed_footprint(fp_target, tx, ty, tyaw))
+        if gap >= ws.min_gap:
+            return place(T_source_rest, sx, sy, syaw), place(T_target_rest, tx, ty, tyaw)
     return None
 
 

@@ -1,8 +1,8 @@
 """Kinematic validity of an episode: IK along the plan, then honest checks of the joint trajectory.
 
-`solve_plan` runs damped-least-squares IK for every step, seeded with the previous step's solution so
-joints stay continuous. `check_trajectory` then re-verifies everything from the joint angles alone (the
-same function re-checks demos read back from a dataset):
+The joints come from `trajectory.solve_episode` (continuous IK, joint-space transit, time-scaling).
+`check_trajectory` re-verifies everything from the joint angles alone (the same function re-checks
+demos read back from a dataset):
 
     ik_error          FK of q reaches the planned grasp-site pose within the IK tolerances
     joint_limit       q inside the Panda's limits
@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from video2robo.generate.motion import Plan
 from video2robo.robot.collision import CollisionChecker, MeshObstacle
 from video2robo.task_spec import ChecksSpec
 
@@ -68,19 +67,6 @@ class CheckContext:
         return cls(kin or PandaKinematics(), checker, sub, np.asarray(T_world_base, float), spec, control_hz)
 
 
-def solve_plan(plan: Plan, ik, q_start: np.ndarray, T_base_world: np.ndarray) -> tuple[np.ndarray, str | None]:
-    """Joint angles (T, 7) for every step, seeded step to step; stops at the first failure."""
-    qs = np.empty((len(plan), 7))
-    q = np.asarray(q_start, float)
-    for t in range(len(plan)):
-        res = ik.solve(T_base_world @ plan.T_world_grip[t], q)
-        if not res.success:
-            return qs[:t], "ik_failure"
-        q = res.q
-        qs[t] = q
-    return qs, None
-
-
 def check_trajectory(
     ctx: CheckContext,
     q: np.ndarray,
@@ -90,6 +76,18 @@ def check_trajectory(
     T_world_grip_target: np.ndarray | None = None,
 ) -> str | None:
     """The first failed check's reason for the joint trajectory, or None when every step is valid."""
+    return check_trajectory_at(ctx, q, width, T_world_source, T_world_target, T_world_grip_target)[0]
+
+
+def check_trajectory_at(
+    ctx: CheckContext,
+    q: np.ndarray,
+    width: np.ndarray,
+    T_world_source: np.ndarray,
+    T_world_target: np.ndarray,
+    T_world_grip_target: np.ndarray | None = None,
+) -> tuple[str | None, int]:
+    """(reason, step) of the first failed check, or (None, -1) when every step is valid."""
     kin, spec = ctx.kin, ctx.spec
     q = np.asarray(q, float)
     if T_world_grip_target is not None:
@@ -98,23 +96,25 @@ def check_trajectory(
             T = kin.grasp_pose(q[t], float(width[t]))
             Tt = T_base_world @ T_world_grip_target[t]
             if np.linalg.norm(T[:3, 3] - Tt[:3, 3]) > POSITION_TOLERANCE * 1.01:
-                return "ik_error"
+                return "ik_error", t
             cos = (np.trace(T[:3, :3].T @ Tt[:3, :3]) - 1.0) / 2.0
             if np.arccos(np.clip(cos, -1.0, 1.0)) > ROTATION_TOLERANCE * 1.01:
-                return "ik_error"
-    if not all(kin.within_limits(qt, tol=1e-6) for qt in q):
-        return "joint_limit"
+                return "ik_error", t
+    for t in range(len(q)):
+        if not kin.within_limits(q[t], tol=1e-6):
+            return "joint_limit", t
     if len(q) > 1:
         vel = np.abs(np.diff(q, axis=0)) * ctx.control_hz
-        if np.any(vel > spec.velocity_scale * PANDA_VELOCITY_LIMITS):
-            return "joint_velocity"
+        bad = np.flatnonzero(np.any(vel > spec.velocity_scale * PANDA_VELOCITY_LIMITS, axis=1))
+        if len(bad):
+            return "joint_velocity", int(bad[0]) + 1
     for t in range(len(q)):
         contacts = ctx.collisions.contacts(
             q[t], float(width[t]), {"source": T_world_source[t], "target": T_world_target}, grasped="source"
         )
         for c in contacts:
-            return {"table": "collision_table", "target": "collision_target", "source": "collision_source"}[c.other]
+            return {"table": "collision_table", "target": "collision_target", "source": "collision_source"}[c.other], t
         z = ctx.source_points @ T_world_source[t][:3, :3].T[:, 2] + T_world_source[t][2, 3]
         if z.min() < -spec.object_table_tolerance:
-            return "object_below_table"
-    return None
+            return "object_below_table", t
+    return None, -1

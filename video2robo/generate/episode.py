@@ -20,12 +20,14 @@ from video2robo.demo_folder import Demo
 from video2robo.errors import UserError
 from video2robo.generate import augment, grasp as grasp_mod
 from video2robo.generate.actions import build_actions, pose_vector, robot_state
-from video2robo.generate.checks import CheckContext, check_trajectory, solve_plan
-from video2robo.generate.motion import PHASES, plan_episode
+from video2robo.generate.checks import PANDA_VELOCITY_LIMITS, CheckContext, check_trajectory_at
+from video2robo.generate.motion import PHASES, plan_episode, steps_at
+from video2robo.generate.trajectory import Failure, solve_episode
 from video2robo.generate.scene import LABELS, FastRobot, Parts, render_parts, table_parts, wall_parts
 from video2robo.task_spec import TaskSpec
 
 TRACK_POINTS = 32  # surface points tracked per object (3D flow labels)
+HOVER_CLEARANCE = 0.1  # m: the joint-space transit ends this far above the taller object (see motion.py)
 
 
 @dataclass
@@ -106,7 +108,7 @@ class EpisodeGenerator:
         self.track_tgt = self.tgt_pts[rng.choice(len(self.tgt_pts), TRACK_POINTS, replace=False)]
         self.user_textures = augment.load_texture_images(spec.augment.texture_dir) if spec.augment.texture_dir else []
         self.backdrops = self._load_backdrops()
-        self.r_src, self.r_tgt = augment.footprint_radius(self.src_pts), augment.footprint_radius(self.tgt_pts)
+        self.fp_src, self.fp_tgt = augment.footprint(self.src_pts, self.T_src_rest), augment.footprint(self.tgt_pts, self.T_tgt_rest)
 
     def _load_backdrops(self) -> list[Parts]:
         a = self.spec.augment
@@ -132,29 +134,43 @@ class EpisodeGenerator:
         return best
 
     def plan_attempt(self, rng: np.random.Generator):
-        """(layout, grasp, plan, q, None) for a valid sample, or (…, reason, Counter of candidate failures)."""
+        """((layout, grasp, plan, q), None, fails) for a valid sample, or (None, reason, fails).
+
+        `fails` counts every rejected grasp candidate as "reason@phase" (the phase where it failed).
+        """
         ws, aug = self.spec.workspace, self.spec.augment
-        layout = augment.sample_layout(ws, rng, self.T_src_rest, self.T_tgt_rest, self.r_src, self.r_tgt, aug.rearrange)
+        layout = augment.sample_layout(ws, rng, self.T_src_rest, self.T_tgt_rest, self.fp_src, self.fp_tgt, aug.rearrange)
         if layout is None:
-            return None, "placement", Counter({"placement": 1})
+            return None, "placement", Counter({"placement@layout": 1})
         T_s0, T_t = layout
-        ranked = grasp_mod.rank_grasps(self.grasps, self.src_model, T_s0[:3, :3], self.spec.grasp,
+        ranked = grasp_mod.rank_grasps(self.grasps, self.src_model, T_s0, self.spec.grasp,
                                        (T_t @ self.T_rel)[:, :3, :3])
         cands = grasp_mod.diverse(ranked, self.spec.grasp.max_candidates)
         if not cands:
-            return None, "no_grasp", Counter({"no_grasp": 1})
+            return None, "no_grasp", Counter({"no_grasp@grasp": 1})
         fails = Counter()
+        tm = self.spec.timing
+        hover_z = HOVER_CLEARANCE + max(float((self.tgt_pts @ T_t[:3, :3].T)[:, 2].max() + T_t[2, 3]),
+                                        float((self.src_pts @ T_s0[:3, :3].T)[:, 2].max() + T_s0[2, 3]))
+        limits = self.spec.checks.velocity_scale * PANDA_VELOCITY_LIMITS
         for g in cands:
             g = self._orient(g, T_s0)
-            plan = plan_episode(self.spec, g, self.T_grip_home, T_s0, T_t, self.T_rel, self.T_target_release,
-                                self.T_start_release, self.demo.info.fps)
-            q, reason = solve_plan(plan, self.ik, self.q_home, self.T_base_world)
-            if reason is None:
-                reason = check_trajectory(self.checks, q, plan.width, plan.T_world_source, T_t, plan.T_world_grip)
+
+            def build(stretch, g=g):
+                return plan_episode(self.spec, g, T_s0, T_t, self.T_rel, self.T_target_release,
+                                    self.T_start_release, self.demo.info.fps, stretch, hover_z)
+
+            sol = solve_episode(build, self.ik, self.q_home, self.T_world_base, tm.control_hz, limits,
+                                steps_at(tm.transit_s, tm.control_hz), rng)
+            if isinstance(sol, Failure):
+                fails[f"{sol.reason}@{sol.phase}"] += 1
+                continue
+            plan, q = sol.plan, sol.q
+            reason, step = check_trajectory_at(self.checks, q, plan.width, plan.T_world_source, T_t, plan.T_world_grip)
             if reason is None:
                 return (T_s0, T_t, g, plan, q), None, fails
-            fails[reason] += 1
-        return None, fails.most_common(1)[0][0], fails
+            fails[f"{reason}@{PHASES[plan.phase[step]]}"] += 1
+        return None, fails.most_common(1)[0][0].split("@")[0], fails
 
     # --- rendering ----------------------------------------------------------------------------------
     def _appearance(self, rng, steps: int):

@@ -5,10 +5,12 @@ width. The grasp-site frame (robosuite's `grip_site`): z is the approach directi
 the fingers close along x; the finger pads' centres sit 3.6 mm behind the site, so contacts are put at
 z = -CONTACT_DEPTH in the grasp frame.
 
-Antipodal sampling uses the Gaussians as oriented surface samples: the thin axis of each disc is the
-surface normal, taken to point outwards (true for `mesh_to_gaussians` of consistently wound meshes).
-From a contact p1 with normal n1 the ray p1 − s·n1 enters the object; the first surface point near that
-ray whose normal is antiparallel to n1 within the friction cone is the second contact p2. Every grasp
+Antipodal sampling uses the Gaussians as surface samples: the thin axis of each disc is the surface
+normal, up to sign (reconstructed or procedurally built models do not wind every part consistently,
+e.g. a mug handle). From a contact p1 with normal n1 both rays p1 ± s·n1 are searched; the first surface
+point near a ray whose normal is parallel to n1 within the friction cone (either sign) is the second
+contact p2. Pairs across empty space (between a handle and the body) leave object material inside the
+finger columns, so the clearance test below removes them. Every grasp
 must leave the finger columns (swept along the approach) and the palm free of object points; survivors
 are ranked by closeness to the object's centre of mass and by how well the approach matches the task's
 preference (from above by default). Reachability along the whole coupled trajectory is decided later,
@@ -25,13 +27,19 @@ from video2robo.errors import UserError
 from video2robo.robot.model import MAX_GRIPPER_WIDTH
 from video2robo.task_spec import GraspSpec
 
+# Gripper geometry in the grasp-site frame, measured from robosuite's Panda collision meshes (the hulls
+# the collision checker uses), rounded outwards by about 1 mm.
 CONTACT_DEPTH = 0.004  # m: contacts at the pads' centre, this far behind the grasp site along z
-FINGER_THICKNESS = 0.022  # m: finger column extent along x beyond the inner face
+PAD_TOP_Z = 0.0044  # m: the finger pads end this far ahead of the grasp site
+FINGER_THICKNESS = 0.028  # m: finger column extent along x beyond the inner face
 FINGER_HALF_DEPTH = 0.012  # m: finger column half extent along y
-FINGERTIP_Z = 0.006  # m: fingertips end this far ahead of the grasp site
-PALM_Z = -0.052  # m: the palm starts this far behind the grasp site
-PALM_HALF = (0.105, 0.035)  # m: palm half extents along x, y
+FINGERTIP_Z = 0.010  # m: fingertips end this far ahead of the grasp site
+PALM_Z = -0.032  # m: the hand's collision hull starts this far behind the grasp site
+PALM_HALF = (0.105, 0.033)  # m: hand hull half extents along x, y
+PALM_BACK_Z = -0.124  # m: the hand hull ends this far behind the grasp site
 MIN_WIDTH = 0.004  # m: thinner contacts than this are not graspable reliably
+TABLE_CLEARANCE = 0.003  # m: fingertips and hand stay this far above the table at the grasp
+MAX_BACKOFF = 0.006  # m: a grasp may be moved back along its approach this far to clear the table
 
 
 @dataclass
@@ -68,7 +76,7 @@ def fingers_clear(points_grip: np.ndarray, open_width: float) -> bool:
     x, y, z = points_grip[:, 0], points_grip[:, 1], points_grip[:, 2]
     half = open_width / 2.0
     in_column = (np.abs(x) >= half) & (np.abs(x) <= half + FINGER_THICKNESS) & (np.abs(y) <= FINGER_HALF_DEPTH) & (z <= FINGERTIP_Z)
-    in_palm = (np.abs(x) <= PALM_HALF[0]) & (np.abs(y) <= PALM_HALF[1]) & (z <= PALM_Z)
+    in_palm = (np.abs(x) <= PALM_HALF[0]) & (np.abs(y) <= PALM_HALF[1]) & (z <= PALM_Z) & (z >= PALM_BACK_Z)
     return not bool(np.any(in_column) or np.any(in_palm))
 
 
@@ -84,20 +92,23 @@ def _frame(closing: np.ndarray, approach: np.ndarray, centre: np.ndarray) -> np.
 
 
 def antipodal_pairs(points, normals, spec: GraspSpec, rng: np.random.Generator, max_width: float):
-    """[(p1, p2)] antipodal contact pairs from up to `spec.num_samples` first contacts."""
+    """[(p1, p2)] antipodal contact pairs from up to `spec.num_samples` first contacts (normals unsigned)."""
     cos_f = np.cos(np.radians(spec.friction_deg))
     idx = rng.choice(len(points), size=min(spec.num_samples, len(points)), replace=False)
     pairs = []
     for i in idx:
         p1, n1 = points[i], normals[i]
         v = points - p1
-        s = -(v @ n1)  # depth along the inward ray
-        r = np.linalg.norm(v + s[:, None] * n1, axis=1)
-        ok = (s > MIN_WIDTH) & (s < max_width) & (r < 0.004) & ((normals @ n1) < -cos_f)
-        if not np.any(ok):
-            continue
-        j = np.flatnonzero(ok)[np.argmin(s[ok])]
-        pairs.append((p1, points[j]))
+        along = v @ n1
+        r = np.linalg.norm(v - along[:, None] * n1, axis=1)
+        parallel = np.abs(normals @ n1) > cos_f
+        for sign in (-1.0, 1.0):
+            s = sign * along
+            ok = (s > MIN_WIDTH) & (s < max_width) & (r < 0.004) & parallel
+            if np.any(ok):
+                j = np.flatnonzero(ok)[np.argmin(s[ok])]
+                pairs.append((p1, points[j]))
+                break
     return pairs
 
 
@@ -141,9 +152,42 @@ def manual_grasp(spec: GraspSpec) -> Grasp:
     return Grasp(T, width, min(MAX_GRIPPER_WIDTH, width + 2 * spec.open_clearance), 1.0, "manual")
 
 
-def rank_grasps(grasps: list[Grasp], gaussians, R_world_obj: np.ndarray, spec: GraspSpec,
+def gripper_corners(open_width: float) -> np.ndarray:
+    """(24, 3) corners of the finger columns and the hand hull (grasp-site frame) at an opening."""
+    half = open_width / 2.0
+    out = []
+    for sx in (-1.0, 1.0):
+        for x in (half, half + FINGER_THICKNESS):
+            for y in (-FINGER_HALF_DEPTH, FINGER_HALF_DEPTH):
+                for z in (FINGERTIP_Z, PALM_Z):
+                    out.append((sx * x, y, z))
+    for x in (-PALM_HALF[0], PALM_HALF[0]):
+        for y in (-PALM_HALF[1], PALM_HALF[1]):
+            for z in (PALM_Z, PALM_BACK_Z):
+                out.append((x, y, z))
+    return np.array(out)
+
+
+def clear_of_table(g: Grasp, T_world_obj: np.ndarray) -> Grasp | None:
+    """The grasp, moved back along its approach (≤ MAX_BACKOFF, contacts stay on the pads) until the open
+    gripper clears the table top by TABLE_CLEARANCE; None when that is not enough."""
+    T = T_world_obj @ g.T_obj_grip
+    lowest = float((gripper_corners(g.open_width) @ T[:3, :3].T + T[:3, 3])[:, 2].min())
+    need = TABLE_CLEARANCE - lowest
+    if need <= 0.0:
+        return g
+    dz = -T[2, 2]  # world height lost per metre along the approach; backing off raises by this
+    if dz <= 1e-6 or need / dz > min(MAX_BACKOFF, PAD_TOP_Z + CONTACT_DEPTH - 0.001):
+        return None
+    out = g.T_obj_grip.copy()
+    out[:3, 3] -= (need / dz) * g.T_obj_grip[:3, 2]
+    return Grasp(out, g.width, g.open_width, g.score, g.label + f" backoff={need / dz * 1000:.1f}mm")
+
+
+def rank_grasps(grasps: list[Grasp], gaussians, T_world_obj: np.ndarray, spec: GraspSpec,
                 task_rotations: np.ndarray | None = None) -> list[Grasp]:
-    """Score and sort grasps (best first) for the object's resting orientation; drop disallowed approaches.
+    """Score and sort grasps (best first) for the object's resting pose; drop disallowed approaches and
+    grasps whose open gripper would touch the table (after the small back-off of `clear_of_table`).
 
     Score = approach preference (cosine to straight down for "top", to horizontal for "side", half the
     downward cosine for "any") − distance of the contacts' centre from the centre of mass / object size
@@ -156,8 +200,12 @@ def rank_grasps(grasps: list[Grasp], gaussians, R_world_obj: np.ndarray, spec: G
     com = pts.mean(0)
     size = float(np.linalg.norm(pts.max(0) - pts.min(0))) or 1.0
     cos_tilt = np.cos(np.radians(spec.max_approach_tilt_deg))
+    R_world_obj = np.asarray(T_world_obj)[:3, :3]
     out = []
     for g in grasps:
+        g = clear_of_table(g, T_world_obj)
+        if g is None:
+            continue
         z_world = R_world_obj @ g.T_obj_grip[:3, 2]
         down = -z_world[2]
         if spec.approach == "top":

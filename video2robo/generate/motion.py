@@ -2,7 +2,9 @@
 
 Phases (every step is one control step at `timing.control_hz`):
 
-    transit   home grasp-site pose → pre-grasp (grasp pose backed off along the approach axis)
+    transit   home configuration → pre-grasp (grasp pose backed off along the approach axis); planned
+              in joint space by `trajectory.py` (min-jerk between IK solutions of the endpoints), so
+              `plan_episode` only emits its last step, the pre-grasp pose itself
     approach  pre-grasp → grasp, gripper open
     close     gripper closes to the grasp width; the source is attached from the last close step
     lift      source lifted straight up
@@ -16,6 +18,10 @@ Phases (every step is one control step at `timing.control_hz`):
 
 While attached, T_world_grip = T_world_source · T_obj_grip, so the source follows the gripper with its
 full relative pose. Interpolation is min-jerk in position and slerp in rotation.
+
+Every phase duration can be stretched (`stretch[phase]` multiplies it): joint velocities are a property
+of the timing, not of the path, so a phase that is too fast for the Panda is re-timed rather than
+rejected (see `trajectory.py`).
 """
 
 from __future__ import annotations
@@ -44,8 +50,13 @@ class Plan:
     def __len__(self) -> int:
         return len(self.width)
 
+    @staticmethod
+    def concat(plans: list["Plan"]) -> "Plan":
+        return Plan(*(np.concatenate([getattr(p, k) for p in plans]) for k in ("T_world_grip", "width", "T_world_source", "attached", "phase")))
 
-def _steps(seconds: float, hz: float) -> int:
+
+def steps_at(seconds: float, hz: float) -> int:
+    """Control steps for a duration (at least 2)."""
     return max(2, int(round(seconds * hz)))
 
 
@@ -94,63 +105,80 @@ class PlanBuilder:
         self.phase.extend([PHASES.index(phase)] * n)
 
     def build(self) -> Plan:
+        if not self.width:
+            raise ValueError("an empty plan")
         return Plan(np.array(self.grip), np.array(self.width), np.array(self.src), np.array(self.att, bool), np.array(self.phase, np.int8))
 
 
 def plan_episode(
     spec: TaskSpec,
     grasp: Grasp,
-    T_world_grip_home: np.ndarray,
     T_world_source0: np.ndarray,
     T_world_target: np.ndarray,
     T_rel: np.ndarray,
     T_target_release: np.ndarray | None,
     T_start_release: np.ndarray | None,
     demo_fps: float,
+    stretch: dict[str, float] | None = None,
+    hover_z: float = 0.0,
 ) -> Plan:
-    """The coupled trajectory. Exactly one of `T_target_release` / `T_start_release` gives the release pose."""
+    """The coupled trajectory from the end of the joint-space transit to the retreat.
+
+    Step 0 is where the joint-space transit ends: the pre-grasp pose, or, when the pre-grasp lies below
+    `hover_z` (m, world), the pre-grasp raised to `hover_z`, from which the hand descends straight to the
+    pre-grasp (so the transit's joint interpolation stays clear of the objects). Exactly one of
+    `T_target_release` / `T_start_release` gives the release pose. `stretch` multiplies phase durations.
+    """
     tm, g = spec.timing, spec.grasp
     hz = tm.control_hz
+    k = stretch or {}
+
+    def steps(phase: str, seconds: float) -> int:
+        return steps_at(seconds * k.get(phase, 1.0), hz)
+
     G = grasp.T_obj_grip
     b = PlanBuilder()
     T_grasp = T_world_source0 @ G
     T_pre = _offset_along_z(T_grasp, -g.pregrasp_distance)
-    # transit (starts at the home pose itself: step 0 is the start state)
-    b.add("transit", np.concatenate([T_world_grip_home[None], _move(T_world_grip_home, T_pre, _steps(tm.transit_s, hz))]),
-          grasp.open_width, T_world_source0, False)
-    b.add("approach", _move(T_pre, T_grasp, _steps(tm.approach_s, hz)), grasp.open_width, T_world_source0, False)
-    n = _steps(tm.close_s, hz)
+    if T_pre[2, 3] < hover_z:
+        T_hover = _raised(T_pre, hover_z - T_pre[2, 3])
+        b.add("transit", [T_hover], grasp.open_width, T_world_source0, False)
+        b.add("transit", _move(T_hover, T_pre, steps("transit", tm.approach_s)), grasp.open_width, T_world_source0, False)
+    else:
+        b.add("transit", [T_pre], grasp.open_width, T_world_source0, False)
+    b.add("approach", _move(T_pre, T_grasp, steps("approach", tm.approach_s)), grasp.open_width, T_world_source0, False)
+    n = steps_at(tm.close_s, hz)
     widths = grasp.open_width + (grasp.width - grasp.open_width) * min_jerk(np.arange(1, n + 1) / n)
     b.add("close", [T_grasp] * (n - 1), widths[:-1], T_world_source0, False)
     b.add("close", [T_grasp], widths[-1:], T_world_source0, True)
     # held: move the source; the grasp site follows as T_world_source · G
     T_lift = _raised(T_world_source0, g.lift_height)
-    src = _move(T_world_source0, T_lift, _steps(tm.lift_s, hz))
+    src = _move(T_world_source0, T_lift, steps("lift", tm.lift_s))
     b.add("lift", src @ G, grasp.width, src, True)
     T_task0 = T_world_target @ T_rel[0]
     above = _raised(T_task0, spec.workspace.pretask_height)
     above[2, 3] = max(above[2, 3], T_lift[2, 3])
-    n = _steps(tm.transfer_s, hz)
+    n = steps("transfer", tm.transfer_s)
     src = np.concatenate([_move(T_lift, above, max(2, 2 * n // 3)), _move(above, T_task0, max(2, n // 3))])
     b.add("transfer", src @ G, grasp.width, src, True)
     task_s = (len(T_rel) - 1) / demo_fps / tm.task_speed
-    src = T_world_target @ resample_poses(T_rel, _steps(task_s, hz) + 1)[1:]
+    src = T_world_target @ resample_poses(T_rel, steps("task", task_s) + 1)[1:]
     b.add("task", src @ G, grasp.width, src, True)
     T_end = src[-1]
     if T_target_release is not None:
         T_rel_pose = T_world_target @ T_target_release
-        src = _move(T_end, T_rel_pose, _steps(tm.place_s * 0.5, hz))
+        src = _move(T_end, T_rel_pose, steps("place", tm.place_s * 0.5))
     else:
         T_rel_pose = T_world_source0 @ T_start_release
         high = _raised(T_rel_pose, max(0.05, T_end[2, 3] - T_rel_pose[2, 3]))
-        n = _steps(tm.place_s, hz)
+        n = steps("place", tm.place_s)
         src = np.concatenate([_move(T_end, high, max(2, 2 * n // 3)), _move(high, T_rel_pose, max(2, n // 3))])
     b.add("place", src @ G, grasp.width, src, True)
     T_rel_pose = src[-1]
     T_g = T_rel_pose @ G
-    n = _steps(tm.release_s, hz)
+    n = steps_at(tm.release_s, hz)
     widths = grasp.width + (grasp.open_width - grasp.width) * min_jerk(np.arange(1, n + 1) / n)
     b.add("release", [T_g] * n, widths, T_rel_pose, False)
     T_back = _raised(_offset_along_z(T_g, -g.pregrasp_distance), 0.03)
-    b.add("retreat", _move(T_g, T_back, _steps(tm.retreat_s, hz)), grasp.open_width, T_rel_pose, False)
+    b.add("retreat", _move(T_g, T_back, steps("retreat", tm.retreat_s)), grasp.open_width, T_rel_pose, False)
     return b.build()
