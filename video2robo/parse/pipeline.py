@@ -189,7 +189,11 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         fit_path = out / "work" / f"fit_{nm}.npz"
         if prog.done(f"fit_{nm}", key) and fit_path.is_file():
             continue
-        fit_times[nm] = _fit_object(nm, models[nm], frames, masks[nm], depths, tracks, K, cfg, fit_path, progress)
+        others = np.zeros_like(masks[nm])
+        for other in names:
+            if other != nm:
+                others |= masks[other]
+        fit_times[nm] = _fit_object(nm, models[nm], frames, masks[nm], others, depths, tracks, K, cfg, fit_path, progress)
         prog.mark(f"fit_{nm}", key)
     fits = {nm: load_arrays(out / "work" / f"fit_{nm}.npz") for nm in names}
     for obj in objects:  # final models carry the fitted metric scale (1 unless depth made it observable)
@@ -199,7 +203,7 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         save_ply(models[obj.name], out / obj.model)
 
     # 4. world frame and skills -------------------------------------------------------------------
-    from video2robo.parse.world import camera_is_static, fill_invalid, world_from_target
+    from video2robo.parse.world import T_world_target_rest, camera_is_static, fill_invalid, world_from_target
     from video2robo.skills import SkillParams, parse_skills
 
     src, tgt = source_name, target_name
@@ -211,6 +215,8 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     T_world = {}
     for nm in names:
         T_cam = fill_invalid(fits[nm]["T_cam"], fits[nm]["valid"])
+        if nm == tgt and static:  # resting target, static camera: one pose for the whole video
+            T_cam = np.linalg.inv(T_world_cam) @ T_world_target_rest(pts[tgt])
         poses[f"T_cam_{nm}"], poses[f"residual_{nm}"], poses[f"valid_{nm}"] = T_cam, fits[nm]["residual"], fits[nm]["valid"]
         T_world[nm] = T_world_cam @ T_cam
         if fits[nm]["valid"].mean() < 0.5:
@@ -243,8 +249,24 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     return out
 
 
-def _fit_object(nm, model, frames, masks, depths, tracks, K, cfg: ParseConfig, path: Path, progress: bool) -> dict:
-    """Fit one object through all frames; save T_cam (N,4,4), residual, valid, reinit, seconds."""
+def _reacquire(fitter, frame: np.ndarray, others: np.ndarray) -> np.ndarray | None:
+    """Mask of a lost object found again: GrabCut seeded by the model's silhouette at the predicted
+    pose (a wide uncertain band around it), minus pixels that belong to other objects."""
+    from video2robo.perception.propagate import refine_band
+
+    h, w = frame.shape[:2]
+    prior = fitter.predicted_silhouette(w, h) & ~others
+    if prior.sum() < 16:
+        return None
+    band = max(4, int(0.25 * math.sqrt(prior.sum())))
+    mask = refine_band(frame, prior, band, 3) & ~others
+    return mask if mask.sum() >= 16 else None
+
+
+def _fit_object(nm, model, frames, masks, others, depths, tracks, K, cfg: ParseConfig, path: Path, progress: bool) -> dict:
+    """Fit one object through all frames; save T_cam (N,4,4), residual, valid, reinit, reacquired, seconds.
+
+    Where perception lost the object, its mask is re-acquired from the pose prediction (flagged)."""
     from video2robo.pose.fit import FrameInput, ObjectFitter
 
     n = len(frames)
@@ -254,14 +276,19 @@ def _fit_object(nm, model, frames, masks, depths, tracks, K, cfg: ParseConfig, p
     visible = masks.reshape(n, -1).sum(1) >= 16
     first = int(np.argmax(visible))
     T = np.repeat(np.eye(4)[None], n, axis=0)
-    residual, valid, reinit = np.ones(n), np.zeros(n, bool), np.zeros(n, bool)
+    residual, valid, reinit, reacquired = np.ones(n), np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
     t_init = t_track = 0.0
     bar = tqdm(range(first, n), desc=f"fit {nm}", unit="frame", disable=not progress)
     for i in bar:
         with _warnings.catch_warnings():
             _warnings.simplefilter("ignore", RuntimeWarning)
             v = vis[i] & np.isfinite(xy[i]).all(-1)
-        frame = FrameInput(frames[i].astype(np.float32) / 255, masks[i], None if depths is None else depths[i],
+        mask = masks[i]
+        if i > first and mask.sum() < 16:
+            found = _reacquire(fitter, frames[i], others[i])
+            if found is not None:
+                mask, reacquired[i] = found, True
+        frame = FrameInput(frames[i].astype(np.float32) / 255, mask, None if depths is None else depths[i],
                            np.nan_to_num(xy[i]), v, ids)
         t0 = time.perf_counter()
         r = fitter.first(frame) if i == first else fitter.next(frame)
@@ -274,5 +301,6 @@ def _fit_object(nm, model, frames, masks, depths, tracks, K, cfg: ParseConfig, p
         bar.set_postfix(iou=f"{1 - r.residual:.2f}")
     T[:first] = T[first]
     times = {"init_s": t_init, "track_s_per_frame": t_track / max(n - first - 1, 1), "scale": fitter.scale}
-    save_arrays(path, T_cam=T, residual=residual, valid=valid, reinit=reinit, **{k: np.array(v) for k, v in times.items()})
+    save_arrays(path, T_cam=T, residual=residual, valid=valid, reinit=reinit, reacquired=reacquired,
+                **{k: np.array(v) for k, v in times.items()})
     return times

@@ -27,8 +27,8 @@ from video2robo.render import render
 class FitConfig:
     crop_size: int = 80
     de_crop_size: int = 56
-    de_popsize: int = 10
-    de_maxiter: int = 25
+    de_popsize: int = 12
+    de_maxiter: int = 30
     de_max_gaussians: int = 2500
     refine_iters: int = 60
     track_iters: int = 20
@@ -37,6 +37,9 @@ class FitConfig:
     lr_trans: float = 0.02  # fraction of the object size per step
     lost_iou: float = 0.35  # below this silhouette IoU a frame is lost and re-initialised
     valid_iou: float = 0.5
+    upright_prior: bool = True
+    """At the first frame the object rests upright (model z up): its z axis points toward image-up or
+    the camera. Without depth, an upside-down bowl or box often explains the image equally well."""
     seed: int = 0
     weights: LossWeights = field(default_factory=LossWeights)
 
@@ -71,6 +74,22 @@ def _pose(R0: torch.Tensor, t0: torch.Tensor, omega: torch.Tensor, v: torch.Tens
     return torch.cat([top, T[3:4]], dim=0)
 
 
+def upright_rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """R_cam_obj of an upright object (model z = world up) seen by a camera pitched down by `pitch`
+    (0: level, π/2: looking straight down) and rolled by `roll`, the object turned by `yaw` about its up
+    axis. At pitch 0 the object's z maps to image-up (−y) and its y away from the camera (+z)."""
+    def rx(a):
+        c, s = math.cos(a), math.sin(a)
+        return np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
+
+    def rz(a):
+        c, s = math.cos(a), math.sin(a)
+        return np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
+
+    base = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])
+    return rz(roll) @ rx(pitch) @ base @ rz(yaw)
+
+
 class ObjectFitter:
     """Fits one object's pose through a video, frame by frame (call `first` once, then `next`)."""
 
@@ -87,7 +106,8 @@ class ObjectFitter:
         keep = torch.randperm(n, generator=g)[: self.cfg.de_max_gaussians] if n > self.cfg.de_max_gaussians else torch.arange(n)
         self.model_de = self.model.select(keep)
         self.anchors: dict[int, np.ndarray] = {}
-        self.history: list[np.ndarray] = []
+        self.history: list[np.ndarray] = []  # one pose per frame (held poses for invalid frames)
+        self.valid_history: list[np.ndarray] = []  # poses of frames that fitted well: the motion model
 
     # ---------------------------------------------------------------------------------------------
     def _observation(self, frame: FrameInput, crop: Crop, with_tracks: bool) -> Observation:
@@ -146,11 +166,15 @@ class ObjectFitter:
         w = cfg.weights
         scale_dims = 1 if (self.scale_free and frame.depth is not None) else 0
 
+        upright = cfg.upright_prior and R_guess is None
+
         def pose_of(x):
-            if R_guess is None:
-                R = axis_angle_to_rotmat(x[:3])
-            else:  # local search: rotation offset around the guess
+            if R_guess is not None:  # local search: rotation offset around the guess
                 R = axis_angle_to_rotmat(x[:3]) @ R_guess
+            elif upright:  # yaw about the object's up axis, camera pitch and roll (see upright_rotation)
+                R = upright_rotation(x[0], x[1], x[2])
+            else:
+                R = axis_angle_to_rotmat(x[:3])
             z = z0 * math.exp(x[5])
             t = np.array([center_ray[0] + x[3] * radius, center_ray[1] + x[4] * radius, 1.0]) * z
             T = np.eye(4)
@@ -160,14 +184,19 @@ class ObjectFitter:
         def objective(x):
             if scale_dims:
                 self.scale = math.exp(x[6])
-            T = torch.as_tensor(pose_of(x), dtype=torch.float32)
+            T_np = pose_of(x)
+            T = torch.as_tensor(T_np, dtype=torch.float32)
             with torch.no_grad():
                 out = self._render(self.model_de, T, cam)
                 loss, _ = total_loss(out, T, None, obs, w, self.size * self.scale, use_tracks=False)
             return float(loss)
 
-        rot = math.pi if R_guess is None else 0.6
-        bounds = [(-rot, rot)] * 3 + [(-0.6, 0.6)] * 2 + [(-0.5, 0.5)] + [(-1.0, 1.0)] * scale_dims
+        if upright:
+            rot_bounds = [(-math.pi, math.pi), (-0.2, 1.75), (-0.5, 0.5)]
+        else:
+            rot = math.pi if R_guess is None else 0.6
+            rot_bounds = [(-rot, rot)] * 3
+        bounds = rot_bounds + [(-0.6, 0.6)] * 2 + [(-0.5, 0.5)] + [(-1.0, 1.0)] * scale_dims
         res = differential_evolution(objective, bounds, popsize=cfg.de_popsize, maxiter=cfg.de_maxiter, seed=cfg.seed,
                                      polish=False, tol=1e-4, init="sobol", updating="immediate")
         if scale_dims:
@@ -212,15 +241,29 @@ class ObjectFitter:
         T, parts, crop = self._adam(frame, T, self.cfg.refine_iters, self.cfg.refine_iters // 2, with_tracks=False)
         return self._finish(frame, T, parts, crop, reinit=False)
 
+    def predict(self) -> np.ndarray:
+        """Constant-velocity prediction of the next pose (held when the last step was implausible)."""
+        hist = self.valid_history or self.history
+        T_prev = hist[-1]
+        if len(hist) >= 2:
+            T_pred = T_prev @ np.linalg.inv(hist[-2]) @ T_prev
+            if np.linalg.norm(T_pred[:3, 3] - T_prev[:3, 3]) <= 0.5 * self.size:
+                return T_pred
+        return T_prev
+
+    def predicted_silhouette(self, width: int, height: int) -> np.ndarray:
+        """Where the model would appear at the predicted pose: a prior for re-acquiring a lost object."""
+        from video2robo.geometry.camera import PinholeCamera
+
+        with torch.no_grad():
+            out = self._render(self.model_de, torch.as_tensor(self.predict(), dtype=torch.float32),
+                               PinholeCamera(self.K, np.eye(4), width, height))
+        return out.alpha[0].numpy() > 0.5
+
     def next(self, frame: FrameInput) -> FitResult:
         """Track into the next frame from a constant-velocity prediction; re-initialise when lost."""
         T_prev = self.history[-1]
-        if len(self.history) >= 2:
-            T_pred = T_prev @ np.linalg.inv(self.history[-2]) @ T_prev
-            if np.linalg.norm(T_pred[:3, 3] - T_prev[:3, 3]) > self.size:  # implausible jump: hold still
-                T_pred = T_prev
-        else:
-            T_pred = T_prev
+        T_pred = self.predict()
         if frame.mask.sum() < 16:  # not visible: keep the prediction, flag the frame
             self.history.append(T_prev)
             return FitResult(T_prev.copy(), 1.0, False, {}, False)
@@ -237,8 +280,11 @@ class ObjectFitter:
     def _finish(self, frame: FrameInput, T: np.ndarray, parts: dict, crop: Crop, reinit: bool) -> FitResult:
         iou = self._iou(T, frame, crop)
         valid = iou >= self.cfg.valid_iou
+        if self.valid_history and np.linalg.norm(T[:3, 3] - self.valid_history[-1][:3, 3]) > 2 * self.size:
+            valid = False  # a jump of two object sizes in one frame is a failed fit, not motion
         self.history.append(T)
         if valid:
+            self.valid_history.append(T)
             self._anchor_tracks(frame, T)
         return FitResult(T, 1.0 - iou, valid, parts, reinit)
 

@@ -31,8 +31,26 @@ def find_videos(pred: Path, gt: Path) -> list[tuple[str, Path, Path]]:
     return [(p.name, pred / p.name, p) for p in subs]
 
 
+def predicted_frames(pred_dir: Path, n_frames: int) -> np.ndarray:
+    """Video frames the prediction covers: all, or a demo folder's `frame_indices` (parse --stride)."""
+    import json
+
+    info = Path(pred_dir) / "demo.json"
+    if info.is_file():
+        idx = np.asarray(json.loads(info.read_text()).get("frame_indices", []), int)
+        if len(idx) and idx.max() >= n_frames:
+            raise UserError(f"{info} covers video frame {idx.max()} but the ground truth has {n_frames} frames; "
+                            "compare against the synth folder the video came from")
+        if len(idx):
+            return idx
+    return np.arange(n_frames)
+
+
 def load_predictions(pred_dir: Path, names: list[str], n_frames: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """name → (T_cam_obj (N,4,4), valid (N,)) ; objects without estimates are all invalid."""
+    """name → (T_cam_obj (N,4,4), valid (N,)) over all N video frames; objects without estimates, and
+    frames a subsampled demo folder skipped, are invalid."""
+    frames = predicted_frames(pred_dir, n_frames)
+    m = len(frames)
     path = Path(pred_dir) / "poses.npz"
     if not path.is_file():
         raise UserError(f"no predictions at {path}; write poses.npz with T_cam_<object> arrays (N,4,4)")
@@ -43,13 +61,15 @@ def load_predictions(pred_dir: Path, names: list[str], n_frames: int) -> dict[st
             if key not in z.files:
                 out[name] = (np.tile(np.eye(4), (n_frames, 1, 1)), np.zeros(n_frames, bool))
                 continue
-            T = np.asarray(z[key], dtype=np.float64)
-            if T.shape != (n_frames, 4, 4):
-                raise UserError(f"{path}: {key} has shape {T.shape}, expected ({n_frames}, 4, 4) like gt.npz")
-            valid = np.asarray(z[f"valid_{name}"], bool) if f"valid_{name}" in z.files else np.ones(n_frames, bool)
-            if valid.shape != (n_frames,):
-                raise UserError(f"{path}: valid_{name} has shape {valid.shape}, expected ({n_frames},)")
-            valid = valid & np.isfinite(T).all(axis=(1, 2))
+            T_m = np.asarray(z[key], dtype=np.float64)
+            if T_m.shape != (m, 4, 4):
+                raise UserError(f"{path}: {key} has shape {T_m.shape}, expected ({m}, 4, 4) (one pose per predicted frame)")
+            valid_m = np.asarray(z[f"valid_{name}"], bool) if f"valid_{name}" in z.files else np.ones(m, bool)
+            if valid_m.shape != (m,):
+                raise UserError(f"{path}: valid_{name} has shape {valid_m.shape}, expected ({m},)")
+            T = np.tile(np.eye(4), (n_frames, 1, 1))
+            valid = np.zeros(n_frames, bool)
+            T[frames], valid[frames] = T_m, valid_m & np.isfinite(T_m).all(axis=(1, 2))
             out[name] = (T, valid)
     return out
 
@@ -81,7 +101,7 @@ def evaluate_folder(pred_dir: Path, gt_dir: Path, video: str = "", frame_step: i
             pts = asset.vertices
             T_gt_all, (T_est_all, valid) = gt[f"T_cam_{name}"], preds[name]
             recalls = []
-            for i in tqdm(range(0, n, frame_step), desc=f"eval {video} {name}", unit="frame", disable=not progress):
+            for i in tqdm(predicted_frames(pred_dir, n)[::frame_step], desc=f"eval {video} {name}", unit="frame", disable=not progress):
                 visible = int(np.count_nonzero(gt["masks"][i] == label))
                 d_gt = depth_renderer.depth(name, T_gt_all[i]) if depth_renderer else None
                 full = int(np.count_nonzero(d_gt > 0)) if d_gt is not None else None
