@@ -137,23 +137,30 @@ class ObjectFitter:
 
     # ---------------------------------------------------------------------------------------------
     def _initial_depth(self, frame: FrameInput) -> tuple[np.ndarray, float]:
-        """Ray through the mask centroid and a depth at which the model's silhouette area matches."""
+        """Ray through the mask centroid, and the depth at which the model's projected convex-hull area
+        (averaged over a few plausible orientations) matches the mask's: pure geometry, independent of
+        how the Gaussians render at that distance."""
+        import cv2
+
         ys, xs = np.nonzero(frame.mask)
         u, v = xs.mean() + 0.5, ys.mean() + 0.5
         ray = np.linalg.inv(self.K) @ np.array([u, v, 1.0])
+        ray = ray / ray[2]
         z_ref = 10.0 * self.size
-        T = np.eye(4)
-        T[:3, 3] = ray / ray[2] * z_ref
-        crop = crop_around((u - 1, v - 1, u + 1, v + 1), 64, margin=0, min_side=4 * self.K[0, 0] * self.size / z_ref)
-        with torch.no_grad():
-            areas = []
-            for aa in ([0, 0, 0], [math.pi / 2, 0, 0], [0, math.pi / 2, 0]):  # average over a few views
-                T[:3, :3] = axis_angle_to_rotmat(np.array(aa, dtype=float))
-                out = self._render(self.model_de, torch.as_tensor(T, dtype=torch.float32), crop.camera(self.K))
-                areas.append(float((out.alpha[0] > 0.5).sum()) / crop.zoom**2)
-        area_obs = float(frame.mask.sum())
-        z0 = z_ref * math.sqrt(max(np.mean(areas), 1e-6) / max(area_obs, 1.0))
-        return ray / ray[2], z0
+        pts = self.model_de.means.numpy().astype(np.float64)
+        pts = pts - pts.mean(0)
+        if self.cfg.upright_prior:
+            rotations = [upright_rotation(yaw, pitch, 0.0) for yaw in (0.0, 0.8, 1.6) for pitch in (0.3, 0.8)]
+        else:
+            rotations = [axis_angle_to_rotmat(np.array(a, dtype=float)) for a in ([0, 0, 0], [math.pi / 2, 0, 0], [0, math.pi / 2, 0])]
+        areas = []
+        for R in rotations:
+            p = pts @ R.T + ray * z_ref
+            uv = (p[:, :2] / p[:, 2:3]) * [self.K[0, 0], self.K[1, 1]]
+            areas.append(cv2.contourArea(cv2.convexHull(uv.astype(np.float32))))
+        hull_obs = cv2.contourArea(cv2.convexHull(np.stack([xs, ys], 1).astype(np.float32)))
+        z0 = z_ref * math.sqrt(max(float(np.mean(areas)), 1e-9) / max(hull_obs, 1.0))
+        return ray, z0
 
     def _de(self, frame: FrameInput, center_ray: np.ndarray, z0: float, R_guess: np.ndarray | None) -> np.ndarray:
         from scipy.optimize import differential_evolution

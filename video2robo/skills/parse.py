@@ -54,8 +54,31 @@ def detect_grasp_release(T_world_source: np.ndarray, p: SkillParams) -> tuple[in
     if not runs:
         raise UserError("the source object never moves in the video, so no grasp can be found; check the prompts "
                         "(source and target may be swapped) or the task name")
-    start, end = runs[0][0], runs[-1][1]
-    return max(int(start) - 1, 0), min(int(end), len(T_world_source) - 1)
+    start, end = int(runs[0][0]), int(runs[-1][1])
+    return _refine_events(T_world_source[:, :3, 3], start, end, max(1, int(round(p.smooth_s * p.fps))))
+
+
+def _refine_events(pos: np.ndarray, start: int, end: int, win: int) -> tuple[int, int]:
+    """Grasp and release on the raw positions: smoothing spreads motion by about a window, so the last
+    frame still at the initial rest pose (and the first at the final one) is found against each rest
+    pose's own jitter."""
+    n = len(pos)
+
+    def tolerance(rest: np.ndarray) -> float:
+        spread = np.linalg.norm(rest - np.median(rest, axis=0), axis=1)
+        return max(0.002, 3.0 * float(np.median(spread)) * 1.4826 + 1e-4)
+
+    rest0 = pos[: max(start - win, 1)]
+    dev0 = np.linalg.norm(pos - np.median(rest0, axis=0), axis=1)
+    moved = np.nonzero(dev0[: min(end, n)] > tolerance(rest0))[0]
+    moved = moved[moved >= max(start - win, 0)]
+    grasp = int(moved[0]) - 1 if len(moved) else start - 1
+    rest1 = pos[min(end + win, n - 1):]
+    dev1 = np.linalg.norm(pos - np.median(rest1, axis=0), axis=1)
+    away = np.nonzero(dev1[grasp + 1 :] > tolerance(rest1))[0] + grasp + 1
+    away = away[away <= min(end + win, n - 1)]
+    release = int(away[-1]) + 1 if len(away) else end
+    return max(grasp, 0), min(release, n - 1)
 
 
 def surface_distance(points_source: np.ndarray, points_target: np.ndarray, T_ws: np.ndarray, T_wt: np.ndarray) -> np.ndarray:

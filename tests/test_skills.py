@@ -1,0 +1,69 @@
+"""Skill parsing and world-frame helpers on trajectories with known events."""
+
+import numpy as np
+import pytest
+
+from video2robo.errors import UserError
+from video2robo.geometry import axis_angle_to_rotmat, make_pose
+from video2robo.parse.world import camera_is_static, fill_invalid, world_from_target
+from video2robo.skills import SkillParams, detect_grasp_release, parse_skills
+
+
+def scripted(n=120, grasp=30, release=90, fps=30.0, noise=0.0, seed=0):
+    """Source rests at A, moves (lift, carry next to the target, tilt) between grasp and release, rests at B."""
+    rng = np.random.default_rng(seed)
+    T = np.repeat(np.eye(4)[None], n, axis=0)
+    a, b = np.array([0.3, 0.0, 0.0]), np.array([0.0, 0.05, 0.0])
+    for i in range(n):
+        s = np.clip((i - grasp) / (release - grasp), 0, 1)
+        lift = 0.1 * np.sin(np.pi * s)
+        T[i, :3, 3] = (1 - s) * a + s * b + [0, 0, lift] + rng.normal(0, noise, 3)
+        T[i, :3, :3] = axis_angle_to_rotmat(np.array([0.8 * np.sin(np.pi * s), 0, 0]))
+    return T
+
+
+def test_grasp_and_release_within_3_frames():
+    T = scripted(noise=0.001)
+    g, r = detect_grasp_release(T, SkillParams(fps=30))
+    assert abs(g - 29) <= 3 and abs(r - 90) <= 3
+
+
+def test_source_that_never_moves_is_a_user_error():
+    T = np.repeat(np.eye(4)[None], 60, axis=0)
+    with pytest.raises(UserError, match="never moves"):
+        detect_grasp_release(T, SkillParams())
+
+
+def test_task_segment_and_relative_trajectory():
+    T_s = scripted()
+    T_t = np.repeat(make_pose(np.eye(3), np.array([0.0, 0.0, 0.0]))[None], len(T_s), axis=0)
+    pts = np.random.default_rng(1).uniform(-0.02, 0.02, (300, 3))  # two 4 cm cubes of surface points
+    out = parse_skills(T_s, T_t, pts, pts, SkillParams(fps=30))
+    a, b = out["task_segment"]
+    d = out["distance"]
+    assert out["grasp_frame"] <= a <= b <= out["release_frame"]
+    assert (d[a : b + 1] < 0.03).all() and d[a - 1] >= 0.03
+    np.testing.assert_allclose(out["T_rel"], np.linalg.inv(T_t[a : b + 1]) @ T_s[a : b + 1])
+
+
+def test_fill_invalid_interpolates_and_holds_ends():
+    T = scripted(n=20, grasp=2, release=18)
+    valid = np.ones(20, bool)
+    valid[[0, 7, 8, 19]] = False
+    filled = fill_invalid(T, valid)
+    np.testing.assert_allclose(filled[0], T[1])
+    np.testing.assert_allclose(filled[19], T[18])
+    assert np.linalg.norm(filled[7, :3, 3] - T[7, :3, 3]) < 0.01  # smooth motion: interpolation is close
+    assert (filled[valid] == T[valid]).all()
+
+
+def test_world_from_static_target():
+    T_cam_target = np.repeat(make_pose(axis_angle_to_rotmat(np.array([-2.2, 0, 0])), np.array([0, 0.1, 0.8]))[None], 10, axis=0)
+    T_cam_target[3, :3, 3] += 0.05  # one bad fit
+    valid = np.ones(10, bool)
+    points = np.array([[0, 0, -0.03], [0, 0, 0.05]])
+    assert camera_is_static(T_cam_target, valid, size=0.1)
+    T_world_cam = world_from_target(T_cam_target, valid, points, static=True)
+    assert np.allclose(T_world_cam, T_world_cam[0])
+    T_world_target = T_world_cam[0] @ T_cam_target[0]
+    assert abs((T_world_target[:3, :3] @ points[0] + T_world_target[:3, 3])[2]) < 1e-9  # lowest point on the table
