@@ -227,13 +227,14 @@ class ObjectFitter:
             T = _pose(R0, t0, omega, v)
             out = self._render(self.model, T, cam)
             loss, p = total_loss(out, T, K_crop, obs, cfg.weights, self.size * self.scale, with_tracks)
-            if float(loss) < best:
-                best, best_T, parts = float(loss), T.detach().double().numpy(), p
+            value = float(loss.detach())
+            if value < best:
+                best, best_T, parts = value, T.detach().double().numpy(), p
             loss.backward()
             opt.step()
-            if prev is not None and it >= min_iters and abs(prev - float(loss)) < 1e-4:
+            if prev is not None and it >= min_iters and abs(prev - value) < 1e-4:
                 break
-            prev = float(loss)
+            prev = value
         return best_T, parts, crop
 
     # ---------------------------------------------------------------------------------------------
