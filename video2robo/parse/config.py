@@ -8,7 +8,7 @@ from typing import Literal, Optional, Tuple
 
 import tyro
 
-from video2robo.pose.fit import FitConfig
+from video2robo.pose.config import FitConfig
 
 
 @dataclass

@@ -19,29 +19,9 @@ import torch
 from video2robo.gaussians import GaussianSet
 from video2robo.geometry.so3 import axis_angle_to_rotmat
 from video2robo.pose.crop import Crop, crop_around
-from video2robo.pose.losses import LossWeights, Observation, total_loss
+from video2robo.pose.config import FitConfig, LossWeights  # noqa: F401  (re-exported)
+from video2robo.pose.losses import Observation, total_loss
 from video2robo.render import render
-
-
-@dataclass
-class FitConfig:
-    crop_size: int = 80
-    de_crop_size: int = 56
-    de_popsize: int = 12
-    de_maxiter: int = 30
-    de_max_gaussians: int = 2500
-    refine_iters: int = 60
-    track_iters: int = 20
-    track_min_iters: int = 6
-    lr_rot: float = 0.03  # radians per step (Adam)
-    lr_trans: float = 0.02  # fraction of the object size per step
-    lost_iou: float = 0.35  # below this silhouette IoU a frame is lost and re-initialised
-    valid_iou: float = 0.5
-    upright_prior: bool = True
-    """At the first frame the object rests upright (model z up): its z axis points toward image-up or
-    the camera. Without depth, an upside-down bowl or box often explains the image equally well."""
-    seed: int = 0
-    weights: LossWeights = field(default_factory=LossWeights)
 
 
 @dataclass

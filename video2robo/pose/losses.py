@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import torch
 
+from video2robo.pose.config import LossWeights
+
 
 @dataclass
 class Observation:
@@ -20,14 +22,6 @@ class Observation:
     depth: torch.Tensor | None = None  # (S, S) metres, 0 = unknown
     track_xy: torch.Tensor | None = None  # (P, 2) crop pixels of visible tracks
     track_points: torch.Tensor | None = None  # (P, 3) their anchors in the object frame
-
-
-@dataclass
-class LossWeights:
-    mask: float = 1.0
-    rgb: float = 2.0  # texture outweighs the mask: first-frame masks (GrabCut) are often only ~90 % right
-    depth: float = 1.0
-    track: float = 1.0
 
 
 def soft_iou_loss(alpha: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,34 @@
+"""Settings of pose fitting (light: no torch import, so CLI start-up stays fast)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass
+class LossWeights:
+    mask: float = 1.0
+    rgb: float = 2.0  # texture outweighs the mask: first-frame masks (GrabCut) are often only ~90 % right
+    depth: float = 1.0
+    track: float = 1.0
+
+
+@dataclass
+class FitConfig:
+    crop_size: int = 80
+    de_crop_size: int = 56
+    de_popsize: int = 12
+    de_maxiter: int = 30
+    de_max_gaussians: int = 2500
+    refine_iters: int = 60
+    track_iters: int = 20
+    track_min_iters: int = 6
+    lr_rot: float = 0.03  # radians per step (Adam)
+    lr_trans: float = 0.02  # fraction of the object size per step
+    lost_iou: float = 0.35  # below this silhouette IoU a frame is lost and re-initialised
+    valid_iou: float = 0.5
+    upright_prior: bool = True
+    """At the first frame the object rests upright (model z up): its z axis points toward image-up or
+    the camera. Without depth, an upside-down bowl or box often explains the image equally well."""
+    seed: int = 0
+    weights: LossWeights = field(default_factory=LossWeights)
