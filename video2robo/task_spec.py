@@ -74,6 +74,15 @@ class WorkspaceSpec:
     source_x: Range = field(default_factory=lambda: Range(0.0, 0.15))
     source_y: Range = field(default_factory=lambda: Range(-0.25, 0.25))
     source_yaw: Range = field(default_factory=lambda: Range(-0.5, 0.5))
+    target_yaw_reference: str = "demo"
+    """What `target_yaw` is relative to: "demo" (the target's resting yaw in the demo) or "robot" (the
+    target turned so the source works on the robot's side of it: the direction from the target to the
+    source at the start of the task points at the robot base; for tasks done beside the target, such as
+    pouring, where the demo's side may be out of the arm's reach)."""
+    source_yaw_reference: str = "demo"
+    """What `source_yaw` is relative to: "demo" (the source's resting yaw in the demo) or "task" (the yaw
+    the source has, relative to the target, when the task segment starts, so a rearranged source already
+    faces the way the task needs it, e.g. a cup's handle towards the robot for pouring)."""
     min_gap: float = 0.03
     """Minimum gap (m) between the footprints of source and target."""
     pretask_height: float = 0.06
@@ -269,6 +278,10 @@ def validate(spec: TaskSpec, where: str) -> TaskSpec:
     for name in ("target_x", "target_y", "target_yaw", "source_x", "source_y", "source_yaw"):
         r = getattr(spec.workspace, name)
         _check(r.low <= r.high, f"{where}: workspace.{name}", f"low {r.low} > high {r.high}")
+    _check(spec.workspace.target_yaw_reference in ("demo", "robot"), f"{where}: workspace.target_yaw_reference",
+           f"must be 'demo' or 'robot', got {spec.workspace.target_yaw_reference!r}")
+    _check(spec.workspace.source_yaw_reference in ("demo", "task"), f"{where}: workspace.source_yaw_reference",
+           f"must be 'demo' or 'task', got {spec.workspace.source_yaw_reference!r}")
     t = spec.timing
     _check(1.0 <= t.control_hz <= 100.0, f"{where}: timing.control_hz", "must be in [1, 100]")
     for f in dataclasses.fields(t):

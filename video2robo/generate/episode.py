@@ -22,6 +22,7 @@ from video2robo.generate import augment, grasp as grasp_mod
 from video2robo.generate.actions import build_actions, pose_vector, robot_state
 from video2robo.generate.checks import PANDA_VELOCITY_LIMITS, CheckContext, check_trajectory_at
 from video2robo.generate.motion import PHASES, plan_episode, steps_at
+from video2robo.generate.track_ik import TrackIK
 from video2robo.generate.trajectory import Failure, solve_episode
 from video2robo.generate.scene import LABELS, FastRobot, Parts, render_parts, table_parts, wall_parts
 from video2robo.task_spec import TaskSpec
@@ -58,6 +59,38 @@ def _rest_pose(T: np.ndarray) -> np.ndarray:
     return out
 
 
+def _yaw(R: np.ndarray) -> float:
+    """Heading of an orientation: the angle of its x axis projected on the table (its z axis when the x
+    axis points nearly straight up or down)."""
+    v = R[:, 0] if np.linalg.norm(R[:2, 0]) > 0.3 else R[:, 2]
+    return float(np.arctan2(v[1], v[0]))
+
+
+def _yawed_like(T_rest: np.ndarray, T_ref: np.ndarray) -> np.ndarray:
+    """T_rest turned about the world z axis (in place) so its heading matches T_ref's."""
+    a = _yaw(T_ref[:3, :3]) - _yaw(T_rest[:3, :3])
+    c, s = np.cos(a), np.sin(a)
+    out = T_rest.copy()
+    out[:3, :3] = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]) @ T_rest[:3, :3]
+    return out
+
+
+def _facing_robot(T_tgt_rest: np.ndarray, T_rel0: np.ndarray, spec: TaskSpec) -> np.ndarray:
+    """The target's resting pose turned about world z so that the source, at the start of the task, sits
+    on the side of the target facing the robot base (seen from the middle of the target's range)."""
+    d = (T_tgt_rest[:3, :3] @ T_rel0[:3, 3])[:2]
+    if np.linalg.norm(d) < 0.02:  # the task happens on top of the target: no side to choose
+        return T_tgt_rest
+    ws = spec.workspace
+    centre = np.array([(ws.target_x.low + ws.target_x.high) / 2, (ws.target_y.low + ws.target_y.high) / 2])
+    to_base = np.asarray(spec.robot.base_xyz[:2], float) - centre
+    a = np.arctan2(to_base[1], to_base[0]) - np.arctan2(d[1], d[0])
+    c, s = np.cos(a), np.sin(a)
+    out = T_tgt_rest.copy()
+    out[:3, :3] = np.array([[c, -s, 0.0], [s, c, 0.0], [0.0, 0.0, 1.0]]) @ T_tgt_rest[:3, :3]
+    return out
+
+
 class EpisodeGenerator:
     """Generates episodes from one demo folder with one task spec."""
 
@@ -81,6 +114,11 @@ class EpisodeGenerator:
         T_s, T_t = self.demo.T_world(self.src_name), self.demo.T_world(self.tgt_name)
         self.T_src_rest, self.T_tgt_rest = _rest_pose(T_s[sk.grasp_frame]), _rest_pose(T_t[sk.grasp_frame])
         self.T_rel = self.demo.T_rel()
+        ws = spec.workspace
+        if ws.target_yaw_reference == "robot":
+            self.T_tgt_rest = _facing_robot(self.T_tgt_rest, self.T_rel[0], spec)
+        if ws.source_yaw_reference == "task":
+            self.T_src_rest = _yawed_like(self.T_src_rest, self.T_tgt_rest @ self.T_rel[0])
         T_tr = np.linalg.inv(T_t[sk.release_frame]) @ T_s[sk.release_frame]
         on_target = spec.release_on_target
         if on_target is None:
@@ -98,6 +136,7 @@ class EpisodeGenerator:
         self.kin = self.robot.kin
         self.fast_robot = FastRobot(self.robot, self.T_world_base)
         self.ik = PandaIK(self.kin, restarts=4)
+        self.track = TrackIK(self.kin)
         self.checks = CheckContext.build(self.src_pts, self.tgt_pts, self.T_world_base, spec.checks, spec.timing.control_hz, self.kin)
         self.T_grip_home = self.T_world_base @ self.kin.grasp_pose(self.q_home)
         self.grasps = grasp_mod.require_grasps(grasp_mod.sample_grasps(self.src_model, spec.grasp, seed=self.seed), self.src_name)
@@ -123,15 +162,15 @@ class EpisodeGenerator:
         return [Parts.from_set(load_ply(f), LABELS["background"]) for f in files]
 
     # --- kinematics ---------------------------------------------------------------------------------
-    def _orient(self, g: grasp_mod.Grasp, T_world_source: np.ndarray) -> grasp_mod.Grasp:
-        """Of a grasp and its 180° twin, the one whose hand orientation is closer to the home pose."""
-        best, best_angle = g, np.inf
-        for cand in (g, g.flipped()):
+    def _orientations(self, g: grasp_mod.Grasp, T_world_source: np.ndarray) -> list[grasp_mod.Grasp]:
+        """A grasp and its 180° twin (same contacts, hand turned about the approach), the one whose hand
+        orientation is closer to the home pose first. Both are tried: which one keeps the wrist inside
+        its limits through the task (e.g. a pour's roll) is decided by the planner, not guessed."""
+        def angle(cand):
             R = (T_world_source @ cand.T_obj_grip)[:3, :3]
-            angle = np.arccos(np.clip((np.trace(R.T @ self.T_grip_home[:3, :3]) - 1) / 2, -1, 1))
-            if angle < best_angle:
-                best, best_angle = cand, angle
-        return best
+            return np.arccos(np.clip((np.trace(R.T @ self.T_grip_home[:3, :3]) - 1) / 2, -1, 1))
+
+        return sorted((g, g.flipped()), key=angle)
 
     def plan_attempt(self, rng: np.random.Generator):
         """((layout, grasp, plan, q), None, fails) for a valid sample, or (None, reason, fails).
@@ -149,28 +188,36 @@ class EpisodeGenerator:
         if not cands:
             return None, "no_grasp", Counter({"no_grasp@grasp": 1})
         fails = Counter()
-        tm = self.spec.timing
         hover_z = HOVER_CLEARANCE + max(float((self.tgt_pts @ T_t[:3, :3].T)[:, 2].max() + T_t[2, 3]),
                                         float((self.src_pts @ T_s0[:3, :3].T)[:, 2].max() + T_s0[2, 3]))
         limits = self.spec.checks.velocity_scale * PANDA_VELOCITY_LIMITS
-        for g in cands:
-            g = self._orient(g, T_s0)
-
-            def build(stretch, g=g):
-                return plan_episode(self.spec, g, T_s0, T_t, self.T_rel, self.T_target_release,
-                                    self.T_start_release, self.demo.info.fps, stretch, hover_z)
-
-            sol = solve_episode(build, self.ik, self.q_home, self.T_world_base, tm.control_hz, limits,
-                                steps_at(tm.transit_s, tm.control_hz), rng)
-            if isinstance(sol, Failure):
-                fails[f"{sol.reason}@{sol.phase}"] += 1
-                continue
-            plan, q = sol.plan, sol.q
-            reason, step = check_trajectory_at(self.checks, q, plan.width, plan.T_world_source, T_t, plan.T_world_grip)
-            if reason is None:
+        for g0 in cands:
+            for g in self._orientations(g0, T_s0):
+                found = self._try_grasp(g, T_s0, T_t, hover_z, limits, rng)
+                if isinstance(found, str):
+                    fails[found] += 1
+                    continue
+                plan, q = found
                 return (T_s0, T_t, g, plan, q), None, fails
-            fails[f"{reason}@{PHASES[plan.phase[step]]}"] += 1
         return None, fails.most_common(1)[0][0].split("@")[0], fails
+
+    def _try_grasp(self, g, T_s0, T_t, hover_z, limits, rng) -> tuple | str:
+        """(plan, q) when grasp g gives a valid episode for this layout, else "reason@phase"."""
+        tm = self.spec.timing
+
+        def build(stretch):
+            return plan_episode(self.spec, g, T_s0, T_t, self.T_rel, self.T_target_release,
+                                self.T_start_release, self.demo.info.fps, stretch, hover_z)
+
+        sol = solve_episode(build, self.ik, self.track, self.q_home, self.T_world_base, tm.control_hz, limits,
+                            steps_at(tm.transit_s, tm.control_hz), rng)
+        if isinstance(sol, Failure):
+            return f"{sol.reason}@{sol.phase}"
+        plan, q = sol.plan, sol.q
+        reason, step = check_trajectory_at(self.checks, q, plan.width, plan.T_world_source, T_t, plan.T_world_grip)
+        if reason is not None:
+            return f"{reason}@{PHASES[plan.phase[step]]}"
+        return plan, q
 
     # --- rendering ----------------------------------------------------------------------------------
     def _appearance(self, rng, steps: int):
@@ -267,10 +314,11 @@ class EpisodeGenerator:
     def generate(self, index: int) -> EpisodeResult:
         """Episode `index`: attempts until one passes every check (or `max_attempts` are rejected)."""
         t0 = time.perf_counter()
-        rejections = Counter()
+        rejections, candidates = Counter(), Counter()
         for attempt in range(self.max_attempts):
             rng = np.random.default_rng([self.seed, int(index), attempt])
             found, reason, fails = self.plan_attempt(rng)
+            candidates.update(fails)
             if found is None:
                 rejections[reason] += 1
                 continue
@@ -287,6 +335,7 @@ class EpisodeGenerator:
             }
             meta = {"index": int(index), "attempt": attempt, "seed": [self.seed, int(index), attempt], "grasp": g.label,
                     "grasp_width": g.width, "T_obj_grip": g.T_obj_grip.tolist(), "steps": len(q), "phases": list(PHASES),
-                    "candidate_rejections": dict(fails)}
+                    "candidate_rejections": dict(candidates)}
             return EpisodeResult(index, arrays, meta, rejections, attempt + 1, time.perf_counter() - t0)
-        return EpisodeResult(index, None, {"index": int(index)}, rejections, self.max_attempts, time.perf_counter() - t0)
+        return EpisodeResult(index, None, {"index": int(index), "candidate_rejections": dict(candidates)}, rejections,
+                             self.max_attempts, time.perf_counter() - t0)

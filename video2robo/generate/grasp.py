@@ -112,7 +112,7 @@ def antipodal_pairs(points, normals, spec: GraspSpec, rng: np.random.Generator, 
     return pairs
 
 
-def sample_grasps(gaussians, spec: GraspSpec, seed: int = 0, approach_steps: int = 12) -> list[Grasp]:
+def sample_grasps(gaussians, spec: GraspSpec, seed: int = 0, approach_steps: int = 24) -> list[Grasp]:
     """Collision-free antipodal grasps (object frame), unranked; both hand flips are not included."""
     if spec.mode == "manual":
         return [manual_grasp(spec)]

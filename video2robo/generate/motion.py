@@ -124,9 +124,9 @@ def plan_episode(
 ) -> Plan:
     """The coupled trajectory from the end of the joint-space transit to the retreat.
 
-    Step 0 is where the joint-space transit ends: the pre-grasp pose, or, when the pre-grasp lies below
-    `hover_z` (m, world), the pre-grasp raised to `hover_z`, from which the hand descends straight to the
-    pre-grasp (so the transit's joint interpolation stays clear of the objects). Exactly one of
+    Step 0 is where the joint-space transit ends: the pre-grasp pose, or, for an approach from above
+    whose pre-grasp lies below `hover_z` (m, world), the pre-grasp raised to `hover_z`, from which the
+    hand descends straight to the pre-grasp (so the transit's joint interpolation stays clear of the objects). Exactly one of
     `T_target_release` / `T_start_release` gives the release pose. `stretch` multiplies phase durations.
     """
     tm, g = spec.timing, spec.grasp
@@ -140,7 +140,7 @@ def plan_episode(
     b = PlanBuilder()
     T_grasp = T_world_source0 @ G
     T_pre = _offset_along_z(T_grasp, -g.pregrasp_distance)
-    if T_pre[2, 3] < hover_z:
+    if T_pre[2, 3] < hover_z and T_pre[2, 2] < -0.5:  # top-ish approaches only: a side approach stays level
         T_hover = _raised(T_pre, hover_z - T_pre[2, 3])
         b.add("transit", [T_hover], grasp.open_width, T_world_source0, False)
         b.add("transit", _move(T_hover, T_pre, steps("transit", tm.approach_s)), grasp.open_width, T_world_source0, False)

@@ -51,9 +51,9 @@ def _init_worker(demo_dir, spec, seed, render, max_attempts):
 def _work(i: int):
     res = _WORKER.generate(i)
     if res.arrays is None:
-        return i, None, dict(res.rejections)
+        return i, None, dict(res.rejections), res.meta.get("candidate_rejections", {})
     save_episode(_OUT, res)
-    return i, str(episode_path(_OUT, i)), dict(res.rejections)
+    return i, str(episode_path(_OUT, i)), dict(res.rejections), {}
 
 
 _OUT: Path = Path(".")
@@ -110,6 +110,7 @@ def generate_dataset(
     out.mkdir(parents=True, exist_ok=True)
     bar = tqdm(total=num, initial=num - len(todo), desc="generate", unit="demo", disable=not progress)
     failed: dict | None = None
+    failed_candidates: dict = {}
     args = (demo_dir, spec, seed, render, max_attempts)
     if todo and workers <= 1:
         gen = EpisodeGenerator(*args)
@@ -117,6 +118,7 @@ def generate_dataset(
             res = gen.generate(i)
             if res.arrays is None:
                 failed = dict(res.rejections)
+                failed_candidates = res.meta.get("candidate_rejections", {})
                 break
             save_episode(out, res)
             bar.update(1)
@@ -124,9 +126,9 @@ def generate_dataset(
         import multiprocessing as mp
 
         with mp.get_context("spawn").Pool(workers, initializer=_init_pool, initargs=(out, *args)) as pool:
-            for i, path, rej in pool.imap_unordered(_work, todo):
+            for i, path, rej, cand in pool.imap_unordered(_work, todo):
                 if path is None:
-                    failed = rej
+                    failed, failed_candidates = rej, cand
                     pool.terminate()
                     break
                 bar.update(1)
@@ -155,6 +157,8 @@ def generate_dataset(
         stats["num_failures"] += sum(failed.values())
         for k, v in failed.items():
             stats["rejections"][k] = stats["rejections"].get(k, 0) + v
+        for k, v in failed_candidates.items():
+            stats["candidate_rejections"][k] = stats["candidate_rejections"].get(k, 0) + v
         stats["success_rate"] = stats["num_success"] / stats["num_attempts"]
     with atomic_path(out / "stats.json") as tmp:
         tmp.write_text(json.dumps(stats, indent=2))

@@ -3,8 +3,9 @@
 Three ideas keep valid samples from being rejected for the wrong reasons:
 
 - **Continuous IK.** The coupled part (pre-grasp → retreat) is solved step by step, each solve seeded
-  with the previous step's joints, so the arm stays on one branch. The pre-grasp configuration that
-  starts the chain is tried from a few seeds (home first); the first one whose whole chain solves wins.
+  with the previous step's joints, so the arm stays on one branch. The chain starts at an anchor step
+  (the pre-grasp, then the task's most turned pose) from a few IK seeds (home first) and is tracked
+  backwards and forwards from there; the first anchor and seed whose whole chain solves wins.
 - **Joint-space transit.** Home → pre-grasp has no Cartesian constraint, so it is a minimum-jerk
   interpolation between the two joint configurations instead of Cartesian IK all the way (which can
   run into joint limits half way for a perfectly reachable pre-grasp). Its duration is the spec's
@@ -49,17 +50,75 @@ class Failure:
     phase: str
 
 
-def solve_chain(plan: Plan, ik, q_seed: np.ndarray, T_base_world: np.ndarray) -> tuple[np.ndarray, int | None]:
-    """Joints for every plan step, each solve seeded with the previous one; (q, index of the first failure)."""
+def solve_chain(plan: Plan, track, q_seed: np.ndarray, T_base_world: np.ndarray) -> tuple[np.ndarray, int | None]:
+    """Joints for every plan step, each solve seeded with the previous one (`track_ik.TrackIK`);
+    (q, index of the first failure or None)."""
     qs = np.empty((len(plan), 7))
     q = np.asarray(q_seed, float)
     for t in range(len(plan)):
-        res = ik.solve(T_base_world @ plan.T_world_grip[t], q)
-        if not res.success:
+        T = T_base_world @ plan.T_world_grip[t]
+        q_new, ok = track.solve(T, q)
+        if not ok and t > 0:
+            q_new, ok = _substeps(track, T_base_world @ plan.T_world_grip[t - 1], T, q)
+        if not ok:
             return qs[:t], t
-        q = res.q
-        qs[t] = q
+        q = qs[t] = q_new
     return qs, None
+
+
+def _substeps(track, T_prev: np.ndarray, T: np.ndarray, q: np.ndarray, splits=(4, 16)) -> tuple[np.ndarray, bool]:
+    """Track a large step through intermediate poses (a big rotation per control step can be more than
+    one local solve follows); the result must still reach T itself."""
+    from video2robo.geometry import interpolate_pose
+
+    for n in splits:
+        qk, ok = q, True
+        for T_k in interpolate_pose(T_prev, T, np.arange(1, n + 1) / n):
+            qk, ok = track.solve(T_k, qk)
+            if not ok:
+                break
+        if ok:
+            return qk, True
+    return q, False
+
+
+def solve_from(plan: Plan, track, anchor: int, q_anchor: np.ndarray, T_base_world: np.ndarray) -> tuple[np.ndarray, int | None]:
+    """Joints for every step, tracked backwards from `anchor` to step 0 and forwards to the end."""
+    back = Plan(*(getattr(plan, k)[anchor::-1] for k in ("T_world_grip", "width", "T_world_source", "attached", "phase")))
+    qb, fail = solve_chain(back, track, q_anchor, T_base_world)
+    if fail is not None:
+        return qb, anchor - fail
+    fwd = Plan(*(getattr(plan, k)[anchor:] for k in ("T_world_grip", "width", "T_world_source", "attached", "phase")))
+    qf, fail = solve_chain(fwd, track, q_anchor, T_base_world)
+    if fail is not None:
+        return qf, anchor + fail
+    return np.concatenate([qb[::-1], qf[1:]]), None
+
+
+def posture_seeds(q_home: np.ndarray, T_base_target: np.ndarray, kin) -> list[np.ndarray]:
+    """IK seeds in the arm's comfortable posture family: home turned (joint 1) towards the target, with
+    the wrist roll (joint 7) turned by 0 and ±90°, then home itself. Uniformly random seeds mostly land
+    on contorted branches (joints at their limits) from which a long path cannot be followed."""
+    q0 = np.asarray(q_home, float).copy()
+    q0[0] = np.arctan2(T_base_target[1, 3], T_base_target[0, 3])
+    out = []
+    for d in (0.0, np.pi / 2, -np.pi / 2):
+        q = q0.copy()
+        q[6] = (q0[6] + d + np.pi) % (2 * np.pi) - np.pi
+        out.append(kin.clip_to_limits(q))
+    return out + [np.asarray(q_home, float)]
+
+
+def anchor_steps(plan: Plan) -> list[int]:
+    """Where the chain is started: the pre-grasp, then the task step where the source is turned furthest
+    from its pose at the start of the task (the hardest pose to reach, e.g. a pour's full tilt), so the
+    arm's branch is chosen where it matters most."""
+    task = np.flatnonzero(plan.phase == PHASES.index("task"))
+    if len(task) == 0:
+        return [0]
+    R0 = plan.T_world_source[task[0], :3, :3]
+    cos = (np.einsum("tij,ij->t", plan.T_world_source[task, :3, :3], R0) - 1.0) / 2.0
+    return [0, int(task[int(np.argmin(cos))])]
 
 
 def velocity_ratio(q: np.ndarray, hz: float, limits: np.ndarray) -> np.ndarray:
@@ -91,29 +150,37 @@ def _transit_plan(kin, q: np.ndarray, T_world_base: np.ndarray, first: Plan) -> 
 def solve_episode(
     build: Callable[[dict[str, float]], Plan],
     ik,
+    track,
     q_home: np.ndarray,
     T_world_base: np.ndarray,
     hz: float,
     limits: np.ndarray,
     transit_steps: int,
     rng: np.random.Generator,
-    pregrasp_seeds: int = 3,
+    random_seeds: int = 0,
 ) -> Trajectory | Failure:
     """Solve and time-scale one episode. `build(stretch)` returns the coupled plan (pre-grasp first).
+
+    `ik` (a `PandaIK`, with restarts) finds the chain's first configuration; `track` (a `TrackIK`)
+    follows the path from there.
 
     `limits`: allowed joint speeds (rad/s), i.e. the Panda's limits times the spec's velocity scale.
     """
     T_base_world = np.linalg.inv(T_world_base)
     stretch: dict[str, float] = {}
     plan = build(stretch)
-    seeds = [np.asarray(q_home, float)] + [ik.kin.random_configuration(rng) for _ in range(pregrasp_seeds - 1)]
-    q = fail_at = None
-    for seed in seeds:
-        pre = ik.solve(T_base_world @ plan.T_world_grip[0], seed)
-        if not pre.success:
-            fail_at = 0
-            continue
-        q, fail_at = solve_chain(plan, ik, pre.q, T_base_world)
+    q, fail_at = None, 0
+    for anchor in anchor_steps(plan):
+        seeds = posture_seeds(q_home, T_base_world @ plan.T_world_grip[anchor], ik.kin) + [
+            ik.kin.random_configuration(rng) for _ in range(random_seeds)]
+        for seed in seeds:
+            res = ik.solve(T_base_world @ plan.T_world_grip[anchor], seed)
+            if not res.success:
+                fail_at = anchor
+                continue
+            q, fail_at = solve_from(plan, track, anchor, res.q, T_base_world)
+            if fail_at is None:
+                break
         if fail_at is None:
             break
     if fail_at is not None:
@@ -128,7 +195,7 @@ def solve_episode(
             if stretch[name] > MAX_STRETCH:
                 return Failure("joint_velocity", name)
         plan = build(stretch)
-        q, fail_at = solve_chain(plan, ik, q[0], T_base_world)
+        q, fail_at = solve_chain(plan, track, q[0], T_base_world)
         if fail_at is not None:
             return Failure("ik_failure", PHASES[plan.phase[fail_at]])
     else:
