@@ -25,6 +25,9 @@ class FitConfig:
     track_min_iters: int = 6
     lr_rot: float = 0.03  # radians per step (Adam)
     lr_trans: float = 0.02  # fraction of the object size per step
+    reinit_popsize: int = 8  # local re-initialisation (around the prediction) is cheaper than the first
+    reinit_maxiter: int = 12
+    reinit_cooldown: int = 5  # frames to wait after a re-initialisation that did not help
     lost_iou: float = 0.35  # below this silhouette IoU a frame is lost and re-initialised
     valid_iou: float = 0.5
     upright_prior: bool = True

@@ -88,6 +88,7 @@ class ObjectFitter:
         self.anchors: dict[int, np.ndarray] = {}
         self.history: list[np.ndarray] = []  # one pose per frame (held poses for invalid frames)
         self.valid_history: list[np.ndarray] = []  # poses of frames that fitted well: the motion model
+        self._cooldown = 0  # frames left before another re-initialisation may be tried
 
     # ---------------------------------------------------------------------------------------------
     def _observation(self, frame: FrameInput, crop: Crop, with_tracks: bool) -> Observation:
@@ -184,7 +185,8 @@ class ObjectFitter:
             rot = math.pi if R_guess is None else 0.6
             rot_bounds = [(-rot, rot)] * 3
         bounds = rot_bounds + [(-0.6, 0.6)] * 2 + [(-0.5, 0.5)] + [(-1.0, 1.0)] * scale_dims
-        res = differential_evolution(objective, bounds, popsize=cfg.de_popsize, maxiter=cfg.de_maxiter, seed=cfg.seed,
+        popsize, maxiter = (cfg.de_popsize, cfg.de_maxiter) if R_guess is None else (cfg.reinit_popsize, cfg.reinit_maxiter)
+        res = differential_evolution(objective, bounds, popsize=popsize, maxiter=maxiter, seed=cfg.seed,
                                      polish=False, tol=1e-4, init="sobol", updating="immediate")
         if scale_dims:
             self.scale = math.exp(res.x[6])
@@ -257,12 +259,14 @@ class ObjectFitter:
             return FitResult(T_prev.copy(), 1.0, False, {}, False)
         T, parts, crop = self._adam(frame, T_pred, self.cfg.track_iters, self.cfg.track_min_iters, with_tracks=True)
         iou = self._iou(T, frame, crop)
-        if iou < self.cfg.lost_iou:
+        self._cooldown = max(self._cooldown - 1, 0)
+        if iou < self.cfg.lost_iou and self._cooldown == 0:
             ray, z0 = self._initial_depth(frame)
             T_re = self._de(frame, ray, z0, T_pred[:3, :3])
             T_re, parts_re, crop = self._adam(frame, T_re, self.cfg.refine_iters, self.cfg.track_min_iters, with_tracks=True)
-            if self._iou(T_re, frame, crop) > iou:
+            if self._iou(T_re, frame, crop) > max(iou, self.cfg.lost_iou):
                 return self._finish(frame, T_re, parts_re, crop, reinit=True)
+            self._cooldown = self.cfg.reinit_cooldown
         return self._finish(frame, T, parts, crop, reinit=False)
 
     def _finish(self, frame: FrameInput, T: np.ndarray, parts: dict, crop: Crop, reinit: bool) -> FitResult:
