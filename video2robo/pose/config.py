@@ -23,6 +23,8 @@ class FitConfig:
     refine_iters: int = 60
     track_iters: int = 20
     track_min_iters: int = 6
+    patience: int = 3  # stop Adam after this many steps without a relative improvement of rel_tol
+    rel_tol: float = 2e-3
     lr_rot: float = 0.03  # radians per step (Adam)
     lr_trans: float = 0.02  # fraction of the object size per step
     reinit_popsize: int = 8  # local re-initialisation (around the prediction) is cheaper than the first

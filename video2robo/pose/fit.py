@@ -203,20 +203,20 @@ class ObjectFitter:
         omega = torch.zeros(3, requires_grad=True)
         v = torch.zeros(3, requires_grad=True)
         opt = torch.optim.Adam([{"params": [omega], "lr": cfg.lr_rot}, {"params": [v], "lr": cfg.lr_trans * self.size}])
-        best, best_T, parts, prev = float("inf"), T_init, {}, None
+        best, best_T, parts, stale = float("inf"), T_init, {}, 0
         for it in range(iters):
             opt.zero_grad()
             T = _pose(R0, t0, omega, v)
             out = self._render(self.model, T, cam)
             loss, p = total_loss(out, T, K_crop, obs, cfg.weights, self.size * self.scale, with_tracks)
             value = float(loss.detach())
+            stale = stale + 1 if value > best * (1 - cfg.rel_tol) else 0  # no real progress this step
             if value < best:
                 best, best_T, parts = value, T.detach().double().numpy(), p
+            if it >= min_iters and stale >= cfg.patience:
+                break
             loss.backward()
             opt.step()
-            if prev is not None and it >= min_iters and abs(prev - value) < 1e-4:
-                break
-            prev = value
         return best_T, parts, crop
 
     # ---------------------------------------------------------------------------------------------
