@@ -96,3 +96,70 @@ def test_missing_demo_folder_is_a_user_error(tmp_path):
 
     with pytest.raises(UserError, match="does not exist"):
         generate_dataset(tmp_path / "nope", tmp_path / "out", num=1, progress=False)
+
+
+def test_joint_transit_and_velocity_ratio_respect_limits():
+    from video2robo.generate.trajectory import joint_transit, velocity_ratio
+
+    limits = np.full(7, 1.0)
+    q0, q1 = np.zeros(7), np.r_[2.0, np.zeros(6)]
+    q = joint_transit(q0, q1, nominal_steps=3, hz=10.0, limits=limits)
+    assert np.allclose(q[0], q0) and len(q) > 3  # stretched beyond the nominal 3 steps
+    assert velocity_ratio(np.vstack([q, q1]), 10.0, limits).max() <= 1.0
+    # a jump is reported as a ratio above 1
+    assert velocity_ratio(np.vstack([q0, q1]), 10.0, limits)[1] == pytest.approx(20.0)
+
+
+def test_polygon_gap():
+    from video2robo.generate.augment import polygon_gap
+
+    sq = np.array([[0, 0], [1, 0], [1, 1], [0, 1]], float)
+    assert polygon_gap(sq, sq + [2, 0]) == pytest.approx(1.0)
+    assert polygon_gap(sq, sq + [0.5, 0.5]) == 0.0
+    assert polygon_gap(sq, sq + [2, 2]) == pytest.approx(np.sqrt(2))
+
+
+def test_replay_on_mujoco_panda_matches_recorded_eef(stack_demo, tmp_path):
+    """A written demo's joint actions, replayed on robosuite's Panda model, put the grip site on the
+    recorded eef trajectory: exactly when set kinematically, within 1 cm under physics (PD control)."""
+    import h5py
+
+    from video2robo.generate.replay import replay
+    from video2robo.generate.run import generate_dataset
+
+    out = tmp_path / "ds"
+    generate_dataset(stack_demo, out, num=1, width=32, height=32, progress=False, preview=0, depth=False, masks=False,
+                     writers=("robomimic_hdf5",))
+    with h5py.File(out / "dataset.hdf5", "r") as f:
+        g = f["data/demo_0"]
+        actions, q, eef = g["actions"][:], g["obs/robot0_joint_pos"][:], g["obs/robot0_eef_pos"][:]
+    with np.load(out / "episodes" / "ep_000000.npz") as z:
+        T_world_base = z["T_world_base"]
+    kin = replay(actions, q[0], eef, T_world_base, 10.0, physics=False)
+    assert kin.max_error < 1e-4
+    phys = replay(actions, q[0], eef, T_world_base, 10.0, physics=True)
+    assert phys.max_error <= 0.01, f"physics replay deviates {phys.max_error * 1000:.1f} mm"
+    # the check can fail: a shifted base moves the site off the recording
+    shifted = T_world_base.copy()
+    shifted[0, 3] += 0.05
+    assert replay(actions, q[0], eef, shifted, 10.0, physics=False).max_error > 0.04
+
+
+def test_unreachable_workspace_is_one_line_exit_2(stack_demo, tmp_path, capsys):
+    import yaml
+
+    from video2robo.cli import main
+    from video2robo.task_spec import TASKS_DIR
+
+    spec = yaml.safe_load((TASKS_DIR / "stack.yaml").read_text())
+    spec["workspace"].update({"source_x": [1.5, 1.6], "target_x": [1.2, 1.3]})  # beyond the Panda's reach
+    task = tmp_path / "far.yaml"
+    task.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "ds"
+    code = main(["generate", str(stack_demo), "--out", str(out), "--num", "2", "--task", str(task), "--max-attempts", "2",
+                 "--width", "32", "--height", "32"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err and "zero accepted samples" in err[-1] and "ik_failure" in err[-1]  # one line (after progress bars)
+    stats = json.loads((out / "stats.json").read_text())
+    assert stats["num_success"] == 0 and stats["rejections"]["ik_failure"] == 2

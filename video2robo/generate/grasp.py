@@ -40,6 +40,7 @@ PALM_BACK_Z = -0.124  # m: the hand hull ends this far behind the grasp site
 MIN_WIDTH = 0.004  # m: thinner contacts than this are not graspable reliably
 TABLE_CLEARANCE = 0.003  # m: fingertips and hand stay this far above the table at the grasp
 MAX_BACKOFF = 0.006  # m: a grasp may be moved back along its approach this far to clear the table
+BACKOFF_STEPS = (0.0, 0.003, 0.006)  # m: shallower grasp variants tried when the fingers hit the object
 
 
 @dataclass
@@ -135,8 +136,14 @@ def sample_grasps(gaussians, spec: GraspSpec, seed: int = 0, approach_steps: int
         for th in np.linspace(0.0, 2 * np.pi, approach_steps, endpoint=False):
             T = _frame(axis, np.cos(th) * u + np.sin(th) * w, centre)
             local = (clear_pts - T[:3, 3]) @ T[:3, :3]
-            if fingers_clear(local, open_w):
-                grasps.append(Grasp(T, close_w, open_w, 0.0, f"antipodal w={width * 1000:.0f}mm"))
+            # Shallower variants (contacts nearer the pads' tips) clear a surface just below the
+            # contacts, e.g. a lid's top under its knob.
+            for back in BACKOFF_STEPS:
+                if fingers_clear(local + [0.0, 0.0, back], open_w):
+                    Tb = T.copy()
+                    Tb[:3, 3] -= back * T[:3, 2]
+                    grasps.append(Grasp(Tb, close_w, open_w, 0.0, f"antipodal w={width * 1000:.0f}mm back={back * 1000:.0f}mm"))
+                    break
     return grasps
 
 

@@ -27,6 +27,8 @@ import numpy as np
 
 from video2robo.generate.motion import PHASES, Plan
 
+SHOULDER = np.array([0.0, 0.0, 0.333])  # joint 2 axis above the base, m
+REACH = 0.316 + 0.384 + 0.088 + 0.107 + 0.1034 + 0.02  # shoulder to grasp site at full stretch (+2 cm), m
 MAX_STRETCH = 4.0  # a phase may take at most this many times its nominal duration
 STRETCH_MARGIN = 1.08  # re-timed phases get this much headroom below the velocity limit
 RETIME_ROUNDS = 4
@@ -169,6 +171,10 @@ def solve_episode(
     T_base_world = np.linalg.inv(T_world_base)
     stretch: dict[str, float] = {}
     plan = build(stretch)
+    T_base = T_base_world @ plan.T_world_grip
+    far = np.flatnonzero(np.linalg.norm(T_base[:, :3, 3] - SHOULDER, axis=1) > REACH)
+    if len(far):  # out of reach whatever the joints: no IK needed to know
+        return Failure("ik_failure", PHASES[plan.phase[far[0]]])
     q, fail_at = None, 0
     for anchor in anchor_steps(plan):
         seeds = posture_seeds(q_home, T_base_world @ plan.T_world_grip[anchor], ik.kin) + [
