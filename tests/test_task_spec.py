@@ -23,6 +23,8 @@ def test_bundled_specs_load(name):
         ({"name": "x", "workspace": {"target_x": [0.3, 0.1]}}, "workspace.target_x"),
         ({"name": "x", "timing": {"control_hz": "fast"}}, "timing.control_hz"),
         ({"grasp": {}}, "name"),
+        ({"name": "x", "workspace": {"target_yaw_reference": "bowl"}}, "workspace.target_yaw_reference"),
+        ({"name": "x", "workspace": {"source_yaw_reference": "robot"}}, "workspace.source_yaw_reference"),
     ],
 )
 def test_bad_specs_name_the_problem(data, fragment):
