@@ -210,7 +210,7 @@ class EpisodeGenerator:
                                 self.T_start_release, self.demo.info.fps, stretch, hover_z)
 
         sol = solve_episode(build, self.ik, self.track, self.q_home, self.T_world_base, tm.control_hz, limits,
-                            steps_at(tm.transit_s, tm.control_hz), rng)
+                            steps_at(tm.transit_s, tm.control_hz), rng, rise_z=hover_z)
         if isinstance(sol, Failure):
             return f"{sol.reason}@{sol.phase}"
         plan, q = sol.plan, sol.q

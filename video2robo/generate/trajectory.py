@@ -6,8 +6,9 @@ Three ideas keep valid samples from being rejected for the wrong reasons:
   with the previous step's joints, so the arm stays on one branch. The chain starts at an anchor step
   (the pre-grasp, then the task's most turned pose) from a few IK seeds (home first) and is tracked
   backwards and forwards from there; the first anchor and seed whose whole chain solves wins.
-- **Joint-space transit.** Home → pre-grasp has no Cartesian constraint, so it is a minimum-jerk
-  interpolation between the two joint configurations instead of Cartesian IK all the way (which can
+- **Joint-space transit.** Home → pre-grasp (after lifting the hand straight up from home to the hover
+  height when home is lower, so the arm does not swing through a tall target) is a minimum-jerk
+  interpolation between joint configurations instead of Cartesian IK all the way (which can
   run into joint limits half way for a perfectly reachable pre-grasp). Its duration is the spec's
   transit time, or longer when the largest joint move needs it to stay under the velocity limit.
 - **Time-scaling instead of rejection.** Joint velocities are a property of the timing, not of the
@@ -33,6 +34,7 @@ MAX_STRETCH = 4.0  # a phase may take at most this many times its nominal durati
 STRETCH_MARGIN = 1.08  # re-timed phases get this much headroom below the velocity limit
 RETIME_ROUNDS = 4
 MIN_JERK_PEAK = 1.875  # peak of d/ds of 10s³ − 15s⁴ + 6s⁵
+RISE_SPEED = 0.25  # m/s peak speed of the hand's lift from home
 
 
 @dataclass
@@ -160,6 +162,7 @@ def solve_episode(
     transit_steps: int,
     rng: np.random.Generator,
     random_seeds: int = 0,
+    rise_z: float = 0.0,
 ) -> Trajectory | Failure:
     """Solve and time-scale one episode. `build(stretch)` returns the coupled plan (pre-grasp first).
 
@@ -207,6 +210,35 @@ def solve_episode(
     else:
         if velocity_ratio(q, hz, limits).max() > 1.0:
             return Failure("joint_velocity", PHASES[plan.phase[int(np.argmax(velocity_ratio(q, hz, limits)))]])
-    q_transit = joint_transit(np.asarray(q_home, float), q[0], transit_steps, hz, limits)
+    q_rise = rise_from_home(np.asarray(q_home, float), rise_z, track, T_world_base, hz, limits)
+    if q_rise is None:
+        return Failure("ik_failure", "transit")
+    q_transit = joint_transit(q_rise[-1], q[0], transit_steps, hz, limits)
+    q_transit = np.concatenate([q_rise[:-1], q_transit])
     full = Plan.concat([_transit_plan(ik.kin, q_transit, T_world_base, plan), plan])
     return Trajectory(full, np.concatenate([q_transit, q]), stretch)
+
+
+def rise_from_home(q_home: np.ndarray, rise_z: float, track, T_world_base: np.ndarray, hz: float,
+                   limits: np.ndarray) -> np.ndarray | None:
+    """Joints lifting the hand straight up from home to `rise_z` (world, m) before the joint-space
+    transit (home can sit low beside a tall target, e.g. a drum); [q_home] when already high enough,
+    None when the lift cannot be tracked."""
+    from video2robo.geometry import interpolate_pose, min_jerk
+
+    T_home = T_world_base @ track.kin.grasp_pose(q_home)
+    dz = rise_z - T_home[2, 3]
+    if dz <= 0.0:
+        return q_home[None]
+    T_top = T_home.copy()
+    T_top[2, 3] = rise_z
+    n = max(2, int(np.ceil(MIN_JERK_PEAK * dz * hz / RISE_SPEED)))
+    T_base_world = np.linalg.inv(T_world_base)
+    out, q = [q_home], q_home
+    for T in interpolate_pose(T_home, T_top, min_jerk(np.arange(1, n + 1) / n)):
+        q, ok = track.solve(T_base_world @ T, q)
+        if not ok:
+            return None
+        out.append(q)
+    out = np.array(out)
+    return out if velocity_ratio(out, hz, limits).max() <= 1.0 else None
