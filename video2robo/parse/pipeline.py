@@ -289,7 +289,7 @@ def _fit_object(nm, model, frames, masks, others, depths, tracks, K, cfg: ParseC
             if found is not None:
                 mask, reacquired[i] = found, True
         frame = FrameInput(frames[i].astype(np.float32) / 255, mask, None if depths is None else depths[i],
-                           np.nan_to_num(xy[i]), v, ids)
+                           np.nan_to_num(xy[i]), v, ids, mask_from_prior=bool(reacquired[i]))
         t0 = time.perf_counter()
         r = fitter.first(frame) if i == first else fitter.next(frame)
         dt = time.perf_counter() - t0

@@ -34,6 +34,7 @@ class FrameInput:
     track_xy: np.ndarray | None = None  # (P, 2) full-image pixels
     track_vis: np.ndarray | None = None  # (P,) bool
     track_ids: np.ndarray | None = None  # (P,) int: stable identities
+    mask_from_prior: bool = False  # the mask was re-acquired from our own prediction: no global re-init on it
 
 
 @dataclass
@@ -260,20 +261,20 @@ class ObjectFitter:
         T, parts, crop = self._adam(frame, T_pred, self.cfg.track_iters, self.cfg.track_min_iters, with_tracks=True)
         iou = self._iou(T, frame, crop)
         self._cooldown = max(self._cooldown - 1, 0)
-        if iou < self.cfg.lost_iou and self._cooldown == 0:
+        if iou < self.cfg.lost_iou and self._cooldown == 0 and not frame.mask_from_prior:
             ray, z0 = self._initial_depth(frame)
             T_re = self._de(frame, ray, z0, T_pred[:3, :3])
             T_re, parts_re, crop = self._adam(frame, T_re, self.cfg.refine_iters, self.cfg.track_min_iters, with_tracks=True)
             if self._iou(T_re, frame, crop) > max(iou, self.cfg.lost_iou):
-                return self._finish(frame, T_re, parts_re, crop, reinit=True)
+                return self._finish(frame, T_re, parts_re, crop, reinit=True, T_pred=T_pred)
             self._cooldown = self.cfg.reinit_cooldown
-        return self._finish(frame, T, parts, crop, reinit=False)
+        return self._finish(frame, T, parts, crop, reinit=False, T_pred=T_pred)
 
-    def _finish(self, frame: FrameInput, T: np.ndarray, parts: dict, crop: Crop, reinit: bool) -> FitResult:
+    def _finish(self, frame: FrameInput, T: np.ndarray, parts: dict, crop: Crop, reinit: bool, T_pred=None) -> FitResult:
         iou = self._iou(T, frame, crop)
         valid = iou >= self.cfg.valid_iou
-        if self.valid_history and np.linalg.norm(T[:3, 3] - self.valid_history[-1][:3, 3]) > 2 * self.size:
-            valid = False  # a jump of two object sizes in one frame is a failed fit, not motion
+        if T_pred is not None and np.linalg.norm(T[:3, 3] - T_pred[:3, 3]) > self.size:
+            valid = False  # an object size away from the motion prediction in one frame: a failed fit
         self.history.append(T)
         if valid:
             self.valid_history.append(T)
