@@ -5,8 +5,9 @@
 3. score the fitted poses against the ground truth (BOP AR, without VSD for speed),
 4. generate demos with the Gaussian Franka and write robomimic HDF5 + zarr datasets, a preview and stats.
 Every stage resumes: re-running after an interruption skips what is finished. If parse fits poses but
-cannot find the skill (the task segment), the demo says so loudly, keeps parse's outputs, and shows
-generation on the synthetic video's true trajectories, which exist only because the video is synthetic.
+cannot find the skill, or generation rejects every sample from the parsed demo, the demo says so
+loudly, keeps what was produced, and shows generation on the synthetic video's true trajectories,
+which exist only because the video is synthetic.
 """
 
 from __future__ import annotations
@@ -106,13 +107,26 @@ def run(cfg: Config) -> int:
 
     print(f"[4/4] generating {cfg.num} robot demonstrations ...", flush=True)
     dataset = out / "dataset"
-    stats = generate_dataset(source_for_generate, dataset, num=cfg.num, seed=cfg.seed)
+    try:
+        stats = generate_dataset(source_for_generate, dataset, num=cfg.num, seed=cfg.seed,
+                                 max_attempts=5 if source_for_generate == demo_dir else 20)
+    except UserError as e:
+        if source_for_generate != demo_dir:
+            raise
+        from video2robo.demo_from_gt import demo_from_gt
+
+        print(f"WARNING: generation from the parsed demo failed: {e}", flush=True)
+        print("WARNING: generating from the ground-truth trajectories of the synthetic video instead "
+              f"({out / 'demo_ground_truth'}); the parsed demo is kept in {demo_dir}", flush=True)
+        source_for_generate = demo_from_gt(video_dir, out / "demo_ground_truth", overwrite=True)
+        dataset = out / "dataset_ground_truth"
+        stats = generate_dataset(source_for_generate, dataset, num=cfg.num, seed=cfg.seed)
     minutes = (time.perf_counter() - t0) / 60
     print(f"\ndone in {minutes:.1f} min:")
     print(f"  video + ground truth : {video_dir}")
     print(f"  demo folder          : {demo_dir}  (overlay.mp4, report.html)")
     if source_for_generate != demo_dir:
-        print(f"  generated from       : {source_for_generate}  (ground truth: parse found no skill)")
+        print(f"  generated from       : {source_for_generate}  (ground truth: the parsed demo was not usable)")
     print(f"  dataset              : {dataset}  (robomimic HDF5, zarr, preview, stats.json)")
     print(f"  accepted {stats.get('successes', stats.get('accepted', '?'))} of {stats.get('attempts', '?')} attempts")
     return 0
