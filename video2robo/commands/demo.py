@@ -128,5 +128,6 @@ def run(cfg: Config) -> int:
     if source_for_generate != demo_dir:
         print(f"  generated from       : {source_for_generate}  (ground truth: the parsed demo was not usable)")
     print(f"  dataset              : {dataset}  (robomimic HDF5, zarr, preview, stats.json)")
-    print(f"  accepted {stats.get('successes', stats.get('accepted', '?'))} of {stats.get('attempts', '?')} attempts")
+    print(f"  accepted {stats['num_success']} of {stats['num_attempts']} attempts "
+          f"({stats['seconds_per_demo']:.1f} s per accepted demo); rejections: {stats['rejections'] or 'none'}")
     return 0
