@@ -128,7 +128,7 @@ def _build():
                 colors[i, ch] = max(val + 0.5, 0.0)
 
     # the same code compiled twice: threads pay off only for large sets (start-up costs ~ms)
-    return njit(cache=True)(project_all), njit(parallel=True, cache=True)(project_all)
+    return njit(cache=True, fastmath=True)(project_all), njit(parallel=True, cache=True, fastmath=True)(project_all)
 
 
 PARALLEL_MIN_GAUSSIANS = 30_000
