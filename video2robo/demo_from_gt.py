@@ -8,14 +8,13 @@ release frames and the 3 cm task segment.
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from video2robo.demo_folder import DemoInfo, DemoObject, Skills, save_arrays, save_info
 from video2robo.errors import UserError
+from video2robo.io_utils import atomic_dir
 
 DEFAULT_GAUSSIANS = 6000
 
@@ -33,8 +32,7 @@ def demo_from_gt(gt_folder: Path | str, out: Path | str, num_gaussians: int = DE
     roles = [str(r) for r in gt["object_roles"]]
     meshes = {o["name"]: gt_folder / o["mesh"] for o in summary["objects"]}
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         objects = []
         for name, role in zip(names, roles):
             if not meshes.get(name, Path("-")).is_file():
@@ -62,10 +60,4 @@ def demo_from_gt(gt_folder: Path | str, out: Path | str, num_gaussians: int = DE
             warnings=["built from synth ground truth (true poses and skills), not parsed"],
         )
         save_info(tmp, info)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out

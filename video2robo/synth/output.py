@@ -33,14 +33,12 @@ see `video2robo.objects.asset`) and diameters are in gt.json under "objects".
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from video2robo.errors import UserError
+from video2robo.io_utils import atomic_dir
 from video2robo.synth.capture import Capture
 
 FORMAT_VERSION = "synth-1"
@@ -122,8 +120,7 @@ def write_capture(cap: Capture, out: Path, crf: int = 18, overwrite: bool = Fals
     if out.exists() and not overwrite:
         raise UserError(f"output folder {out} exists; choose another --out or pass --overwrite")
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         write_video(tmp / "video.mp4", cap.frames, cap.settings.fps, crf)
         mesh_files = {}
         for obj in cap.script.objects:
@@ -144,16 +141,6 @@ def write_capture(cap: Capture, out: Path, crf: int = 18, overwrite: bool = Fals
         save_npz(tmp / "gt.npz", arrays)
         (tmp / "gt.json").write_text(json.dumps(_summary(cap, mesh_files, crf), indent=2))
         Image.fromarray(contact_sheet(cap)).save(tmp / "contact_sheet.png")
-        if out.exists():
-            old = out.with_name(f".{out.name}.old-{os.getpid()}")
-            out.rename(old)
-            tmp.rename(out)
-            shutil.rmtree(old)
-        else:
-            tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
 
 

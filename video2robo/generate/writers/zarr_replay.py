@@ -11,13 +11,12 @@ Diffusion Policy's `ReplayBuffer.copy_from_path` opens exactly this (zarr.open â
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
 from video2robo.generate.writers.common import load_episode, observations
+from video2robo.io_utils import atomic_dir
 
 
 def write_zarr(episode_files: list[Path], out: Path, meta: dict) -> Path:
@@ -25,8 +24,7 @@ def write_zarr(episode_files: list[Path], out: Path, meta: dict) -> Path:
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         root = zarr.open_group(str(tmp), mode="w", zarr_format=2)
         data, meta_g = root.create_group("data"), root.create_group("meta")
         ends, arrays_out = [], {}
@@ -43,10 +41,4 @@ def write_zarr(episode_files: list[Path], out: Path, meta: dict) -> Path:
             ends.append((ends[-1] if ends else 0) + len(arrays["actions"]))
         meta_g.create_array("episode_ends", data=np.asarray(ends, np.int64), chunks=(max(1, len(ends)),))
         root.attrs.update({"video2robo": meta})
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
