@@ -49,5 +49,7 @@ def write_overlay(path: Path, frames, fps, K, models, poses, labels, names, trac
     with atomic_path(path) as tmp:
         with imageio.get_writer(tmp, format="FFMPEG", fps=fps, codec="libx264", macro_block_size=1, quality=None,
                                 pixelformat="yuv420p", ffmpeg_log_level="error", ffmpeg_params=["-crf", "23"]) as wr:
+            h, w = frames.shape[1:3]
             for t in tqdm(range(len(frames)), desc="overlay", unit="frame", disable=not progress):
-                wr.append_data(overlay_frame(frames[t], K, models, poses, labels[t], names, tracks, t))
+                img = overlay_frame(frames[t], K, models, poses, labels[t], names, tracks, t)
+                wr.append_data(img[: h - h % 2, : w - w % 2])  # H.264 (yuv420p) needs even sizes
