@@ -112,7 +112,7 @@ def main() -> None:
 
         rows.append((backend, f"object {len(obj) / 1000:.0f}k", "96x96", "forward+backward (pose)", timed(fwd_bwd, args.repeats)))
     print(f"\nrender speed, median of {args.repeats} (torch threads: {torch.get_num_threads()})")
-    print(f"| backend | scene | size | pass | ms |\n|---|---|---|---|---|")
+    print("| backend | scene | size | pass | ms |\n|---|---|---|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.1f} |")
 

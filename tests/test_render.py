@@ -1,6 +1,5 @@
 """Renderer: every backend against the brute-force per-pixel reference, analytic footprints, gradients."""
 
-import math
 
 import numpy as np
 import pytest

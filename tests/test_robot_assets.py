@@ -3,7 +3,6 @@
 import json
 
 import mujoco
-import numpy as np
 import pytest
 
 from video2robo.robot.asset_builder import DEFAULT_OUT, MANIFEST, build_assets, sha256_file
