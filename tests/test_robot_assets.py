@@ -5,10 +5,11 @@ import json
 import mujoco
 import pytest
 
-from video2robo.robot.asset_builder import DEFAULT_OUT, MANIFEST, build_assets, sha256_file
+from video2robo.robot.asset_builder import COARSE_OUT, COARSE_SPACING, DEFAULT_OUT, MANIFEST, build_assets, sha256_file
 from video2robo.robot.model import LINK_BODIES, VISUAL_GROUP, panda_model
 
 MANIFEST_DATA = json.loads((DEFAULT_OUT / MANIFEST).read_text())
+COARSE_DATA = json.loads((COARSE_OUT / MANIFEST).read_text())
 
 
 def test_manifest_matches_committed_files():
@@ -58,3 +59,14 @@ def test_full_rebuild_is_identical(tmp_path):
     manifest = build_assets(tmp_path, MANIFEST_DATA["spacing_m"], MANIFEST_DATA["seed"], inset=MANIFEST_DATA["inset_m"])
     assert manifest["content_sha256"] == MANIFEST_DATA["content_sha256"]
     assert manifest == MANIFEST_DATA
+
+
+def test_coarse_level_is_consistent_and_rebuilt_byte_for_byte(tmp_path):
+    """The coarse level of detail: same links, same builder, 10 mm spacing, reproducible."""
+    assert list(COARSE_DATA["links"]) == list(LINK_BODIES)
+    assert COARSE_DATA["spacing_m"] == COARSE_SPACING and COARSE_DATA["inset_m"] == MANIFEST_DATA["inset_m"]
+    for link, entry in COARSE_DATA["links"].items():
+        assert sha256_file(COARSE_OUT / entry["ply"]) == entry["sha256"]
+    assert 5_000 <= COARSE_DATA["total_gaussians"] <= MANIFEST_DATA["total_gaussians"] // 6
+    manifest = build_assets(tmp_path, COARSE_SPACING, COARSE_DATA["seed"], links=["link7"], inset=COARSE_DATA["inset_m"])
+    assert manifest["links"]["link7"]["sha256"] == COARSE_DATA["links"]["link7"]["sha256"]

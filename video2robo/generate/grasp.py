@@ -19,7 +19,7 @@ per episode, by the planner and the checks (`episode.py`), which try the ranked 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -52,12 +52,14 @@ class Grasp:
     open_width: float  # m, opening used to approach and release
     score: float = 0.0
     label: str = ""
+    index: int = -1  # position in `sample_grasps`' list: identifies the grasp across layouts
+    flip: bool = False  # hand turned 180° about the approach (see `flipped`)
 
     def flipped(self) -> "Grasp":
         """The same grasp with the hand turned 180° about the approach (equivalent for a parallel gripper)."""
         T = self.T_obj_grip.copy()
         T[:3, :2] *= -1.0
-        return Grasp(T, self.width, self.open_width, self.score, self.label + "/flipped")
+        return replace(self, T_obj_grip=T, label=self.label + "/flipped", flip=not self.flip)
 
 
 def surface_samples(gaussians) -> tuple[np.ndarray, np.ndarray]:
@@ -144,7 +146,7 @@ def sample_grasps(gaussians, spec: GraspSpec, seed: int = 0, approach_steps: int
                     Tb[:3, 3] -= back * T[:3, 2]
                     grasps.append(Grasp(Tb, close_w, open_w, 0.0, f"antipodal w={width * 1000:.0f}mm back={back * 1000:.0f}mm"))
                     break
-    return grasps
+    return [replace(g, index=i) for i, g in enumerate(grasps)]
 
 
 def manual_grasp(spec: GraspSpec) -> Grasp:
@@ -188,7 +190,7 @@ def clear_of_table(g: Grasp, T_world_obj: np.ndarray) -> Grasp | None:
         return None
     out = g.T_obj_grip.copy()
     out[:3, 3] -= (need / dz) * g.T_obj_grip[:3, 2]
-    return Grasp(out, g.width, g.open_width, g.score, g.label + f" backoff={need / dz * 1000:.1f}mm")
+    return replace(g, T_obj_grip=out, label=g.label + f" backoff={need / dz * 1000:.1f}mm")
 
 
 def rank_grasps(grasps: list[Grasp], gaussians, T_world_obj: np.ndarray, spec: GraspSpec,
@@ -199,7 +201,8 @@ def rank_grasps(grasps: list[Grasp], gaussians, T_world_obj: np.ndarray, spec: G
     Score = approach preference (cosine to straight down for "top", to horizontal for "side", half the
     downward cosine for "any") − distance of the contacts' centre from the centre of mass / object size
     − how far the approach axis turns upwards during the task (`task_rotations`: the source's world
-    orientations over the task segment; a hand below the object it holds is rarely reachable).
+    orientations over the task segment; a hand below the object it holds is rarely reachable)
+    − the largest angle (rad) the approach axis turns through during the task.
     """
     if spec.mode == "manual":
         return list(grasps)
@@ -228,11 +231,15 @@ def rank_grasps(grasps: list[Grasp], gaussians, T_world_obj: np.ndarray, spec: G
         centre = g.T_obj_grip[:3, 3] - CONTACT_DEPTH * g.T_obj_grip[:3, 2]
         score = pref - 2.0 * float(np.linalg.norm(centre - com)) / size
         if task_rotations is not None:
-            up = float(np.max((task_rotations @ g.T_obj_grip[:3, 2])[:, 2]))
+            approach = task_rotations @ g.T_obj_grip[:3, 2]
+            up = float(np.max(approach[:, 2]))
             if up > 0.5:
                 continue
             score -= 2.0 * max(0.0, up + 0.3)
-        out.append(Grasp(g.T_obj_grip, g.width, g.open_width, score, g.label))
+            # The less the approach axis turns during the task, the more of the task's rotation is a
+            # wrist roll about it (free for the arm): measured to pick the pour grasps that plan.
+            score -= float(np.arccos(np.clip(approach @ approach[0], -1.0, 1.0)).max())
+        out.append(replace(g, score=score))
     out.sort(key=lambda g: -g.score)
     return out
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from video2robo.geometry import interpolate_pose, min_jerk
+from video2robo.geometry import interpolate_pose, min_jerk, quat_slerp, quat_to_rotmat, rotmat_to_quat
 from video2robo.generate.grasp import Grasp
 from video2robo.task_spec import TaskSpec
 
@@ -87,7 +87,11 @@ def resample_poses(T: np.ndarray, n: int) -> np.ndarray:
     t = np.linspace(0.0, K - 1, n)
     i = np.minimum(t.astype(int), K - 2)
     f = t - i
-    return np.stack([interpolate_pose(T[a], T[a + 1], float(b)) for a, b in zip(i, f)])
+    q = rotmat_to_quat(T[:, :3, :3])
+    out = np.repeat(np.eye(4)[None], n, axis=0)
+    out[:, :3, :3] = quat_to_rotmat(quat_slerp(q[i], q[i + 1], f))
+    out[:, :3, 3] = (1.0 - f)[:, None] * T[i, :3, 3] + f[:, None] * T[i + 1, :3, 3]
+    return out
 
 
 class PlanBuilder:

@@ -115,38 +115,71 @@ class FastRobot:
         if max(s.sh_degree for s in sets) > 0:
             raise ValueError("FastRobot needs SH degree 0 robot assets (view-independent colour)")
         self.parts = Parts.concat([Parts.from_set(s, LABELS["robot"]) for s in sets])
-        self.link_index = np.concatenate([np.full(len(s), i) for i, s in enumerate(sets)])
+        self.link_index = np.concatenate([np.full(len(s), i, np.int32) for i, s in enumerate(sets)])
         self.T_world_base = np.asarray(T_world_base, float)
 
     def pose(self, q, width: float, rgb: np.ndarray | None = None) -> Parts:
+        from video2robo.generate.scene_kernels import kernels
+
         poses = self.kin.link_poses(q, width)
         Ts = np.stack([self.T_world_base @ poses[n] for n in self.names])
-        R = Ts[:, :3, :3].astype(np.float32)[self.link_index]
-        t = Ts[:, :3, 3].astype(np.float32)[self.link_index]
-        means = np.einsum("nij,nj->ni", R, self.parts.means) + t
-        qR = rotmat_to_quat_np(Ts[:, :3, :3]).astype(np.float32)[self.link_index]
         p = self.parts
-        return Parts(means, quat_mul(qR, p.quats), p.log_scales, p.logits, p.rgb if rgb is None else rgb, p.label)
+        means, quats = np.empty_like(p.means), np.empty_like(p.quats)
+        kernels()[0](Ts[:, :3, :3].astype(np.float32), Ts[:, :3, 3].astype(np.float32),
+                     rotmat_to_quat_np(Ts[:, :3, :3]).astype(np.float32), self.link_index, p.means, p.quats, means, quats)
+        return Parts(means, quats, p.log_scales, p.logits, p.rgb if rgb is None else rgb, p.label)
 
 
-def render_parts(parts: Parts, cam, background=(0.0, 0.0, 0.0), masks: bool = True):
-    """(rgb uint8 (H, W, 3), depth float32 (H, W) metres (0 = none), mask uint8 (H, W) or None)."""
-    from video2robo.render.project_numba import project_numba
+@dataclass
+class StaticLayer:
+    """Parts that do not move during an episode, rendered once for a fixed camera.
+
+    Moving parts are then rasterised per frame only up to the layer's depth (`depth_limit`, +inf where
+    the layer is see-through) and composited in front of it, so the per-frame cost is the robot and
+    the grasped object alone. Exact where the layer is opaque; only semi-transparent fringes (< 1 px
+    at object outlines) differ from rendering everything together.
+    """
+
+    features: np.ndarray  # (H, W, 4 + L) premultiplied colour, depth, coverage of each of `labels`
+    alpha: np.ndarray  # (H, W)
+    labels: np.ndarray  # (L,) int32 instance labels present
+    depth_limit: np.ndarray  # (H, W) float32, +inf where alpha < 0.5
+
+
+def _rasterize(parts: Parts, cam, masks: bool, depth_limit=None):
+    """(features (H, W, 4 + L): colour, depth, coverage per label; alpha; labels (L,))."""
+    from video2robo.render.project_numba import project_arrays
     from video2robo.render.raster_numba import rasterize_arrays
 
-    sh = ((parts.rgb - 0.5) / C0)[:, None, :]
-    g = GaussianSet(torch.from_numpy(parts.means), torch.from_numpy(parts.quats), torch.from_numpy(parts.log_scales),
-                    torch.from_numpy(parts.logits), torch.from_numpy(np.ascontiguousarray(sh, np.float32)))
-    means2d, conics, depths, radii, opac, colors = project_numba(g, cam.T_cam_world, cam.K, cam.width, cam.height)
-    feats = [colors, depths[:, None]]
-    if masks:
-        feats.append(np.eye(N_LABELS, dtype=colors.dtype)[parts.label])
-    feat, alpha, _ = rasterize_arrays(means2d, conics, opac, np.ascontiguousarray(np.concatenate(feats, axis=1)), radii, depths, cam.width, cam.height)
-    rgb = feat[..., :3] + (1.0 - alpha[..., None]) * np.asarray(background, np.float32)
-    depth = np.where(alpha > 0.5, feat[..., 3] / np.maximum(alpha, 1e-6), 0.0).astype(np.float32)
-    mask = None
-    if masks:
-        cover = feat[..., 4:]
-        mask = np.where(cover.max(-1) > 0.5 * alpha.clip(1e-6), cover.argmax(-1), 0).astype(np.uint8)
-        mask[alpha < 0.5] = 0
-    return (np.clip(rgb, 0, 1) * 255 + 0.5).astype(np.uint8), depth, mask
+    sh = np.ascontiguousarray(((parts.rgb - 0.5) / C0)[:, None, :], np.float32)
+    means2d, conics, depths, radii, opac, colors = project_arrays(parts.means, parts.quats, parts.log_scales, parts.logits,
+                                                                  sh, cam.T_cam_world, cam.K, cam.width, cam.height)
+    labels = np.unique(parts.label).astype(np.int32) if masks else np.zeros(0, np.int32)
+    feats = np.empty((len(parts), 4 + len(labels)), colors.dtype)
+    feats[:, :3], feats[:, 3] = colors, depths
+    feats[:, 4:] = parts.label[:, None] == labels[None]
+    feat, alpha, _ = rasterize_arrays(means2d, conics, opac, feats, radii, depths, cam.width, cam.height, depth_limit)
+    return feat, alpha, labels
+
+
+def render_static(parts: Parts, cam, masks: bool = True) -> StaticLayer:
+    feat, alpha, labels = _rasterize(parts, cam, masks)
+    limit = np.where(alpha >= 0.5, feat[..., 3] / np.maximum(alpha, 1e-6), np.inf).astype(np.float32)
+    return StaticLayer(feat, alpha, labels, limit)
+
+
+def render_parts(parts: Parts, cam, background=(0.0, 0.0, 0.0), masks: bool = True, static: StaticLayer | None = None):
+    """(rgb uint8 (H, W, 3), depth float32 (H, W) metres (0 = none), mask uint8 (H, W) or None), of
+    `parts` in front of the pre-rendered `static` layer when given (same camera)."""
+    from video2robo.generate.scene_kernels import kernels
+
+    feat, alpha, labels = _rasterize(parts, cam, masks, None if static is None else static.depth_limit)
+    H, W = alpha.shape
+    if static is None:
+        static = StaticLayer(np.zeros((H, W, 4), feat.dtype), np.zeros((H, W), feat.dtype), np.zeros(0, np.int32), None)
+    elif not masks:
+        static = StaticLayer(static.features, static.alpha, np.zeros(0, np.int32), static.depth_limit)
+    rgb, depth, mask = np.empty((H, W, 3), np.uint8), np.empty((H, W), np.float32), np.empty((H, W), np.uint8)
+    kernels()[1](feat, alpha, labels, static.features, static.alpha, static.labels,
+                 np.asarray(background, feat.dtype), rgb, depth, mask)
+    return rgb, depth, (mask if masks else None)

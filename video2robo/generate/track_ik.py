@@ -19,10 +19,20 @@ from video2robo.generate.checks import POSITION_TOLERANCE, ROTATION_TOLERANCE
 
 
 def _rotation_error(R_target: np.ndarray, R: np.ndarray) -> np.ndarray:
-    """Axis-angle vector of R_target · Rᵀ (base frame)."""
-    from scipy.spatial.transform import Rotation
+    """Axis-angle vector of R_target · Rᵀ (base frame). Called thousands of times per episode, so the
+    usual case (angle below ~170°) is a closed form on the skew part; larger angles take the general
+    quaternion route."""
+    M = R_target @ R.T
+    v = np.array([M[2, 1] - M[1, 2], M[0, 2] - M[2, 0], M[1, 0] - M[0, 1]])  # 2 sin θ · axis
+    c = 0.5 * (M[0, 0] + M[1, 1] + M[2, 2] - 1.0)
+    if c > -0.985:
+        s = 0.5 * float(np.sqrt(v @ v))
+        if s < 1e-12:
+            return 0.5 * v
+        return v * (0.5 * np.arctan2(s, c) / s)
+    from video2robo.geometry import rotmat_to_axis_angle
 
-    return Rotation.from_matrix(R_target @ R.T).as_rotvec()
+    return np.asarray(rotmat_to_axis_angle(M), float)
 
 
 class TrackIK:

@@ -137,11 +137,18 @@ PARALLEL_MIN_GAUSSIANS = 30_000
 def project_numba(gaussians, T_cam_world: np.ndarray, K: np.ndarray, width: int, height: int,
                   near: float = 0.01, far: float = 1e10, eps2d: float = 0.3, antialiased: bool = False):
     """(means2d, conics, depths, radii, opacities, colors) as numpy arrays, like `projection.project`."""
+    g = gaussians.detach()
+    return project_arrays(g.means.contiguous().numpy(), g.quats.contiguous().numpy(), g.log_scales.contiguous().numpy(),
+                          g.opacity_logits.contiguous().numpy(), g.sh.contiguous().numpy(), T_cam_world, K, width, height,
+                          near, far, eps2d, antialiased)
+
+
+def project_arrays(means, quats, log_scales, opacity_logits, sh, T_cam_world: np.ndarray, K: np.ndarray, width: int,
+                   height: int, near: float = 0.01, far: float = 1e10, eps2d: float = 0.3, antialiased: bool = False):
+    """`project_numba` on contiguous numpy arrays (no torch on the way: per-frame rendering loops)."""
     global _KERNEL
     if _KERNEL is None:
         _KERNEL = _build()
-    g = gaussians.detach()
-    means = g.means.contiguous().numpy()
     dtype = means.dtype
     n = means.shape[0]
     T = np.asarray(T_cam_world, dtype=np.float64)
@@ -151,7 +158,6 @@ def project_numba(gaussians, T_cam_world: np.ndarray, K: np.ndarray, width: int,
     depths, opac, colors = np.zeros(n, dtype), np.zeros(n, dtype), np.zeros((n, 3), dtype)
     radii = np.zeros((n, 2), np.int32)
     kernel = _KERNEL[1] if n >= PARALLEL_MIN_GAUSSIANS else _KERNEL[0]
-    kernel(means, g.quats.contiguous().numpy(), g.log_scales.contiguous().numpy(), g.opacity_logits.contiguous().numpy(),
-            g.sh.contiguous().numpy(), R, t, campos, float(K[0, 0]), float(K[1, 1]), float(K[0, 2]), float(K[1, 2]),
+    kernel(means, quats, log_scales, opacity_logits, sh, R, t, campos, float(K[0, 0]), float(K[1, 1]), float(K[0, 2]), float(K[1, 2]),
             width, height, near, far, eps2d, antialiased, means2d, conics, depths, radii, opac, colors)
     return means2d, conics, depths, radii, opac, colors

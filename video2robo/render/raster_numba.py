@@ -72,7 +72,7 @@ def _build_kernels():
     # Band kernels are plain (non-parfor) functions: LLVM optimises their inner loops far better than a
     # prange body. fastmath only relaxes NaN/inf and reassociation; thresholds keep their margins.
     @njit(cache=True, fastmath=True)
-    def forward_band(order, means2d, conics, opacities, features, radii, width, y_lo, y_hi, out, out_T, out_last, done):
+    def forward_band(order, means2d, conics, opacities, features, radii, depths, limit, width, y_lo, y_hi, out, out_T, out_last, done):
         C = features.shape[1]
         for r in range(order.shape[0]):
             g = order[r]
@@ -81,10 +81,14 @@ def _build_kernels():
                 continue
             mx, my = means2d[g, 0], means2d[g, 1]
             ca, cb, cc, o = conics[g, 0], conics[g, 1], conics[g, 2], opacities[g]
+            d = depths[g]
             for py in range(y0, y1):
                 dy = my - (py + 0.5)
                 for px in range(x0, x1):
                     if done[py, px]:
+                        continue
+                    if d > limit[py, px]:  # behind an opaque pre-rendered layer; so is every later one
+                        done[py, px] = True
                         continue
                     dx = mx - (px + 0.5)
                     sigma = 0.5 * (ca * dx * dx + cc * dy * dy) + cb * dx * dy
@@ -105,13 +109,14 @@ def _build_kernels():
                     out_T[py, px] = next_T
                     out_last[py, px] = r
 
-    def forward(order, means2d, conics, opacities, features, radii, width, height, n_bands, out, out_T, out_last):
+    def forward(order, means2d, conics, opacities, features, radii, depths, limit, width, height, n_bands, out, out_T, out_last):
         """out (H,W,C) += Σ w·f; out_T final transmittance; out_last rank (in `order`) of the last
-        composited Gaussian per pixel, -1 if none. out_T must start at 1 and out_last at -1."""
+        composited Gaussian per pixel, -1 if none. out_T must start at 1 and out_last at -1. Pixel
+        (y, x) only receives Gaussians with depth ≤ limit[y, x] (+inf: all)."""
         band = (height + n_bands - 1) // n_bands
         done = np.zeros((height, width), np.bool_)
         for b in prange(n_bands):
-            forward_band(order, means2d, conics, opacities, features, radii, width, b * band,
+            forward_band(order, means2d, conics, opacities, features, radii, depths, limit, width, b * band,
                          min(height, (b + 1) * band), out, out_T, out_last, done)
 
     @njit(cache=True, fastmath=True)
@@ -202,15 +207,21 @@ def _drivers(width: int, height: int):
     return parallel[0], parallel[1], max(1, min(height, 2 * numba.get_num_threads()))
 
 
-def rasterize_arrays(means2d, conics, opacities, features, radii, depths, width, height):
-    """Forward only, on numpy arrays: (features (H, W, C), alpha (H, W)) and the state backward needs."""
+def rasterize_arrays(means2d, conics, opacities, features, radii, depths, width, height, depth_limit=None):
+    """Forward only, on numpy arrays: (features (H, W, C), alpha (H, W)) and the state backward needs.
+
+    `depth_limit` (H, W): per pixel, Gaussians deeper than this are left out, as if an opaque surface
+    stood there (layered rendering: a static background drawn once, moving parts drawn per frame in
+    front of it). Since Gaussians arrive front to back, the cut is exact and backward stays valid.
+    """
     depth_order = kernels()[0]
     fwd, _, n_bands = _drivers(width, height)
     order = depth_order(radii, depths)
     out = np.zeros((height, width, features.shape[1]), features.dtype)
     out_T = np.ones((height, width), features.dtype)
     out_last = np.full((height, width), -1, np.int64)
-    fwd(order, means2d, conics, opacities, features, radii, width, height, n_bands, out, out_T, out_last)
+    limit = np.full((height, width), np.inf, depths.dtype) if depth_limit is None else np.ascontiguousarray(depth_limit, depths.dtype)
+    fwd(order, means2d, conics, opacities, features, radii, depths, limit, width, height, n_bands, out, out_T, out_last)
     return out, 1.0 - out_T, (order, out_T, out_last)
 
 

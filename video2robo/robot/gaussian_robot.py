@@ -21,13 +21,28 @@ from video2robo.gaussians.gaussian_set import GaussianSet
 from video2robo.robot.model import MAX_GRIPPER_WIDTH
 
 
-def default_asset_dir() -> Path:
-    env = os.environ.get("VIDEO2ROBO_FRANKA_ASSETS")
-    if env:
-        return Path(env)
-    from video2robo.robot.asset_builder import DEFAULT_OUT
+DETAIL_LEVELS = ("full", "coarse")
 
-    return DEFAULT_OUT
+
+def default_asset_dir(detail: str = "full") -> Path:
+    """The asset folder of a level of detail: "full" (3.5 mm spacing, ~87k Gaussians; overridden by
+    `VIDEO2ROBO_FRANKA_ASSETS`) or "coarse" (10 mm, ~11k, for small renders)."""
+    from video2robo.robot.asset_builder import COARSE_OUT, DEFAULT_OUT
+
+    if detail not in DETAIL_LEVELS:
+        raise UserError(f"unknown robot detail level {detail!r}; choose one of {', '.join(DETAIL_LEVELS)}")
+    if detail == "coarse":
+        return COARSE_OUT
+    env = os.environ.get("VIDEO2ROBO_FRANKA_ASSETS")
+    return Path(env) if env else DEFAULT_OUT
+
+
+def detail_for_pixel_size(pixel_m: float) -> str:
+    """The coarsest level whose Gaussian spacing is at most two pixels (pixel footprint `pixel_m`
+    metres at the robot's distance): finer detail than that is averaged away by the rasteriser's blur."""
+    from video2robo.robot.asset_builder import COARSE_SPACING
+
+    return "coarse" if COARSE_SPACING <= 2.0 * pixel_m else "full"
 
 
 def load_link_gaussians(asset_dir=None) -> tuple[dict[str, GaussianSet], dict]:
