@@ -10,11 +10,9 @@ from __future__ import annotations
 import json
 import math
 import time
-import warnings as _warnings
 from pathlib import Path
 
 import numpy as np
-from tqdm import tqdm
 
 from video2robo.demo_folder import DemoInfo, DemoObject, Skills, load_arrays, save_arrays, save_info
 from video2robo.errors import UserError
@@ -181,20 +179,15 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
 
     # 3. poses ------------------------------------------------------------------------------------
     depths = _load_depths(cfg.depth_dir, frame_indices, h, w) if cfg.depth_dir else None
-    tracks = load_arrays(out / "tracks.npz")
-    fit_times = {}
-    for nm in names:
-        key = {"model": model_files.get(nm), "size": sizes.get(nm), "fit": repr(cfg.fit), "K": K.round(6).tolist(),
-               "depth": str(cfg.depth_dir), **base_key}
-        fit_path = out / "work" / f"fit_{nm}.npz"
-        if prog.done(f"fit_{nm}", key) and fit_path.is_file():
-            continue
-        others = np.zeros_like(masks[nm])
-        for other in names:
-            if other != nm:
-                others |= masks[other]
-        fit_times[nm] = _fit_object(nm, models[nm], frames, masks[nm], others, depths, tracks, K, cfg, fit_path, progress)
-        prog.mark(f"fit_{nm}", key)
+    key = {"models": {nm: model_files.get(nm) for nm in names}, "sizes": {nm: sizes.get(nm) for nm in names},
+           "fit": repr(cfg.fit), "K": K.round(6).tolist(), "depth": str(cfg.depth_dir), **base_key, "tracking": 2}
+    fit_paths = [out / "work" / f"fit_{nm}.npz" for nm in names]
+    if not (prog.done("fit", key) and all(p.is_file() for p in fit_paths)):
+        from video2robo.parse.fit_video import fit_video
+
+        for nm, arrays in fit_video(names, models, frames, masks, depths, K, cfg.fit, progress).items():
+            save_arrays(out / "work" / f"fit_{nm}.npz", **arrays)
+        prog.mark("fit", key)
     fits = {nm: load_arrays(out / "work" / f"fit_{nm}.npz") for nm in names}
     for obj in objects:  # final models carry the fitted metric scale (1 unless depth made it observable)
         scale = float(fits[obj.name]["scale"])
@@ -242,65 +235,11 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         from video2robo.parse.overlay import write_overlay
         from video2robo.parse.report import write_report
 
-        write_overlay(out / "overlay.mp4", frames, fps, K, models, poses, labels, names, tracks, progress)
+        write_overlay(out / "overlay.mp4", frames, fps, K, models, poses, labels, names, load_arrays(out / "tracks.npz"),
+                      progress)
+        fit_times = {nm: {k: float(fits[nm][k]) for k in ("init_s", "track_s_per_frame")} for nm in names}
         write_report(out, demo, poses, names, fit_times, time.perf_counter() - t_start)
     if skill_error:
         raise UserError(f"{skill_error} (poses, masks, tracks and the overlay are kept in {out})")
     return out
 
-
-def _reacquire(fitter, frame: np.ndarray, others: np.ndarray) -> np.ndarray | None:
-    """Mask of a lost object found again: GrabCut seeded by the model's silhouette at the predicted
-    pose (a wide uncertain band around it), minus pixels that belong to other objects."""
-    from video2robo.perception.propagate import refine_band
-
-    h, w = frame.shape[:2]
-    prior = fitter.predicted_silhouette(w, h) & ~others
-    if prior.sum() < 16:
-        return None
-    band = max(4, int(0.25 * math.sqrt(prior.sum())))
-    mask = refine_band(frame, prior, band, 3) & ~others
-    return mask if mask.sum() >= 16 else None
-
-
-def _fit_object(nm, model, frames, masks, others, depths, tracks, K, cfg: ParseConfig, path: Path, progress: bool) -> dict:
-    """Fit one object through all frames; save T_cam (N,4,4), residual, valid, reinit, reacquired, seconds.
-
-    Where perception lost the object, its mask is re-acquired from the pose prediction (flagged)."""
-    from video2robo.pose.fit import FrameInput, ObjectFitter
-
-    n = len(frames)
-    xy, vis = tracks[f"{nm}_xy"], tracks[f"{nm}_visible"]
-    ids = np.arange(xy.shape[1])
-    fitter = ObjectFitter(model, K, cfg.fit, scale_free=depths is not None)
-    visible = masks.reshape(n, -1).sum(1) >= 16
-    first = int(np.argmax(visible))
-    T = np.repeat(np.eye(4)[None], n, axis=0)
-    residual, valid, reinit, reacquired = np.ones(n), np.zeros(n, bool), np.zeros(n, bool), np.zeros(n, bool)
-    t_init = t_track = 0.0
-    bar = tqdm(range(first, n), desc=f"fit {nm}", unit="frame", disable=not progress)
-    for i in bar:
-        with _warnings.catch_warnings():
-            _warnings.simplefilter("ignore", RuntimeWarning)
-            v = vis[i] & np.isfinite(xy[i]).all(-1)
-        mask = masks[i]
-        if i > first and mask.sum() < 16:
-            found = _reacquire(fitter, frames[i], others[i])
-            if found is not None:
-                mask, reacquired[i] = found, True
-        frame = FrameInput(frames[i].astype(np.float32) / 255, mask, None if depths is None else depths[i],
-                           np.nan_to_num(xy[i]), v, ids, mask_from_prior=bool(reacquired[i]))
-        t0 = time.perf_counter()
-        r = fitter.first(frame) if i == first else fitter.next(frame)
-        dt = time.perf_counter() - t0
-        if i == first:
-            t_init = dt
-        else:
-            t_track += dt
-        T[i], residual[i], valid[i], reinit[i] = r.T_cam_obj, r.residual, r.valid, r.reinitialised
-        bar.set_postfix(iou=f"{1 - r.residual:.2f}")
-    T[:first] = T[first]
-    times = {"init_s": t_init, "track_s_per_frame": t_track / max(n - first - 1, 1), "scale": fitter.scale}
-    save_arrays(path, T_cam=T, residual=residual, valid=valid, reinit=reinit, reacquired=reacquired,
-                **{k: np.array(v) for k, v in times.items()})
-    return times

@@ -35,6 +35,8 @@ class FrameInput:
     track_vis: np.ndarray | None = None  # (P,) bool
     track_ids: np.ndarray | None = None  # (P,) int: stable identities
     mask_from_prior: bool = False  # the mask was re-acquired from our own prediction: no global re-init on it
+    track_points: np.ndarray | None = None  # (P, 3) object-frame model points of track_xy (given: no anchoring)
+    ignore: np.ndarray | None = None  # (H, W) bool: pixels hidden by other objects (no evidence either way)
 
 
 @dataclass
@@ -99,7 +101,13 @@ class ObjectFitter:
         if frame.depth is not None:
             depth = torch.from_numpy(crop.image(frame.depth.astype(np.float32), interpolation=0))
         obs = Observation(rgb, mask, depth)
-        if with_tracks and frame.track_xy is not None and self.anchors:
+        if frame.ignore is not None and frame.ignore.any():
+            obs.ignore = torch.from_numpy(crop.image(frame.ignore).astype(np.float32))
+        if with_tracks and frame.track_points is not None:
+            if len(frame.track_points):
+                obs.track_xy = torch.from_numpy(crop.to_crop(frame.track_xy).astype(np.float32))
+                obs.track_points = torch.from_numpy(frame.track_points.astype(np.float32))
+        elif with_tracks and frame.track_xy is not None and self.anchors:
             sel = [i for i, (tid, vis) in enumerate(zip(frame.track_ids, frame.track_vis)) if vis and int(tid) in self.anchors]
             if sel:
                 obs.track_xy = torch.from_numpy(crop.to_crop(frame.track_xy[sel]).astype(np.float32))
@@ -114,6 +122,9 @@ class ObjectFitter:
             out = self._render(self.model, torch.as_tensor(T, dtype=torch.float32), crop.camera(self.K))
         a = out.alpha[0].numpy() > 0.5
         m = crop.image(frame.mask)
+        if frame.ignore is not None:
+            keep = ~crop.image(frame.ignore)
+            a, m = a & keep, m & keep
         union = (a | m).sum()
         return float((a & m).sum() / union) if union else 0.0
 
@@ -242,19 +253,33 @@ class ObjectFitter:
                 return T_pred
         return T_prev
 
-    def predicted_silhouette(self, width: int, height: int) -> np.ndarray:
-        """Where the model would appear at the predicted pose: a prior for re-acquiring a lost object."""
+    def render_full(self, T: np.ndarray, width: int, height: int, fine: bool = False) -> tuple[np.ndarray, np.ndarray]:
+        """(alpha, depth) of the whole image with the model at pose T (coarse model unless fine)."""
         from video2robo.geometry.camera import PinholeCamera
 
         with torch.no_grad():
-            out = self._render(self.model_de, torch.as_tensor(self.predict(), dtype=torch.float32),
+            out = self._render(self.model if fine else self.model_de, torch.as_tensor(T, dtype=torch.float32),
                                PinholeCamera(self.K, np.eye(4), width, height))
-        return out.alpha[0].numpy() > 0.5
+        return out.alpha[0].numpy(), out.depth[0].numpy()
 
-    def next(self, frame: FrameInput) -> FitResult:
-        """Track into the next frame from a constant-velocity prediction; re-initialise when lost."""
+    def predicted_silhouette(self, width: int, height: int) -> np.ndarray:
+        """Where the model would appear at the predicted pose: a prior for re-acquiring a lost object."""
+        return self.render_full(self.predict(), width, height)[0] > 0.5
+
+    def hold(self, frame: FrameInput, T: np.ndarray, valid: bool) -> FitResult:
+        """Keep pose T for this frame without optimising (the evidence says the object did not move)."""
+        crop = crop_around(frame.mask, self.cfg.crop_size) if frame.mask.sum() >= 16 else None
+        iou = self._iou(T, frame, crop) if crop is not None else 0.0
+        self.history.append(T)
+        if valid:
+            self.valid_history.append(T)
+        return FitResult(T.copy(), 1.0 - iou, valid, {}, False)
+
+    def next(self, frame: FrameInput, T_init: np.ndarray | None = None) -> FitResult:
+        """Track into the next frame from T_init (default: a constant-velocity prediction); re-initialise
+        when lost."""
         T_prev = self.history[-1]
-        T_pred = self.predict()
+        T_pred = self.predict() if T_init is None else T_init
         if frame.mask.sum() < 16:  # not visible: keep the prediction, flag the frame
             self.history.append(T_prev)
             return FitResult(T_prev.copy(), 1.0, False, {}, False)
@@ -283,7 +308,7 @@ class ObjectFitter:
 
     def _anchor_tracks(self, frame: FrameInput, T: np.ndarray) -> None:
         """Give each newly seen visible track a 3D point on the model (object frame) via rendered depth."""
-        if frame.track_xy is None:
+        if frame.track_xy is None or frame.track_points is not None:
             return
         new = [i for i, (tid, vis) in enumerate(zip(frame.track_ids, frame.track_vis)) if vis and int(tid) not in self.anchors]
         if not new:

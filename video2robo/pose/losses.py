@@ -22,9 +22,15 @@ class Observation:
     depth: torch.Tensor | None = None  # (S, S) metres, 0 = unknown
     track_xy: torch.Tensor | None = None  # (P, 2) crop pixels of visible tracks
     track_points: torch.Tensor | None = None  # (P, 3) their anchors in the object frame
+    ignore: torch.Tensor | None = None  # (S, S) float {0, 1}: hidden by another object, no evidence
 
 
-def soft_iou_loss(alpha: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+def _keep(obs: Observation) -> torch.Tensor | float:
+    return 1.0 if obs.ignore is None else 1.0 - obs.ignore
+
+
+def soft_iou_loss(alpha: torch.Tensor, mask: torch.Tensor, keep: torch.Tensor | float = 1.0) -> torch.Tensor:
+    alpha, mask = alpha * keep, mask * keep
     inter = (alpha * mask).sum()
     union = (alpha + mask - alpha * mask).sum().clamp_min(1e-6)
     return 1.0 - inter / union
@@ -35,6 +41,8 @@ def match_lighting(rgb: torch.Tensor, alpha: torch.Tensor, obs: Observation) -> 
     observation where both show the object: a model's albedo rarely matches the scene's lighting, and
     an uncorrected colour loss then prefers wrong poses."""
     both = (alpha.detach() > 0.5) & (obs.mask > 0.5)
+    if obs.ignore is not None:
+        both &= obs.ignore < 0.5
     if both.sum() < 20:
         return rgb
     x = (rgb / alpha[..., None].clamp_min(1e-3))[both]
@@ -48,7 +56,7 @@ def match_lighting(rgb: torch.Tensor, alpha: torch.Tensor, obs: Observation) -> 
 def rgb_loss(rgb: torch.Tensor, alpha: torch.Tensor, obs: Observation) -> torch.Tensor:
     """L1 of the (lighting-matched) model composited over the observed image, over the mask union."""
     composite = match_lighting(rgb, alpha, obs) + (1.0 - alpha[..., None]) * obs.rgb
-    region = torch.maximum(alpha.detach().gt(0.05).to(alpha.dtype), obs.mask)
+    region = torch.maximum(alpha.detach().gt(0.05).to(alpha.dtype), obs.mask) * _keep(obs)
     return ((composite - obs.rgb).abs().sum(-1) * region).sum() / region.sum().clamp_min(1.0)
 
 
@@ -75,7 +83,7 @@ def track_loss(T_cam_obj: torch.Tensor, K: torch.Tensor, obs: Observation, size:
 def total_loss(out, T_cam_obj, K, obs: Observation, w: LossWeights, object_size: float, use_tracks: bool):
     """Weighted sum and its parts (floats) for logging."""
     alpha, rgb, depth = out.alpha[0], out.rgb[0], out.depth[0]
-    parts = {"mask": soft_iou_loss(alpha, obs.mask), "rgb": rgb_loss(rgb, alpha, obs)}
+    parts = {"mask": soft_iou_loss(alpha, obs.mask, _keep(obs)), "rgb": rgb_loss(rgb, alpha, obs)}
     if obs.depth is not None:
         parts["depth"] = depth_loss(depth, alpha, obs, object_size)
     if use_tracks and obs.track_points is not None:

@@ -1,0 +1,173 @@
+"""Pose tracking of all task objects through the video, frame by frame and jointly.
+
+The fitted model is the source of truth and the propagated 2D masks are a noisy cue. Per frame:
+1. predict each object's pose: PnP-RANSAC on its model-anchored point tracks (perception.model_tracks)
+   moved by Lucas–Kanade, else a constant-velocity guess;
+2. render every object at its prediction; where another object is in front, pixels are `ignore`d by
+   the losses and removed from the mask (occlusion by the other object is not evidence of absence);
+3. choose the mask: of the propagated mask and the object's colour-model detection near the
+   prediction, the one agreeing best with the predicted silhouette; the colour detection alone when
+   only it overlaps the prediction somewhat (re-detection); otherwise the predicted silhouette;
+4. hold the pose when the tracks say the object did not move since its last fit (a resting object
+   stays put instead of jittering with its mask), otherwise fit it (Adam from the prediction, with
+   the track loss on the model-anchored tracks);
+5. after a good fit, prune and re-seed the tracks from the render of the fitted pose.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from tqdm import tqdm
+
+from video2robo.perception.colour_model import ColourModel
+from video2robo.perception.masks import disk, iou
+from video2robo.perception.model_tracks import ModelTrackOptions, ModelTracks
+
+MASK_SOURCES = ("perception", "prior", "none", "colour")
+
+
+@dataclass
+class TrackingOptions:
+    mask_agree_iou: float = 0.6  # an observed mask is used when it overlaps the predicted silhouette this well
+    redetect_iou: float = 0.3  # ...the colour mask even when it overlaps less (the prediction is off)
+    band_frac: float = 0.15  # observed masks count within this × the prediction's diameter of it...
+    lost_band_frac: float = 0.3  # ...further when the prediction is only a constant-velocity guess
+    still_px: float = 0.4  # median track motion since the last fit below which the pose is held
+    tracks: ModelTrackOptions = field(default_factory=ModelTrackOptions)
+
+
+class _Object:
+    """Per-object state and per-frame results."""
+
+    def __init__(self, name, model, K, fit_cfg, n, first, scale_free, opt: TrackingOptions):
+        from video2robo.pose.fit import ObjectFitter
+
+        self.name, self.first = name, first
+        self.fitter = ObjectFitter(model, K, fit_cfg, scale_free=scale_free)
+        self.tracks = ModelTracks(K, self.fitter.size, opt.tracks)
+        self.T = np.repeat(np.eye(4)[None], n, axis=0)
+        self.residual, self.valid = np.ones(n), np.zeros(n, bool)
+        self.reinit, self.reacquired, self.held, self.pnp = (np.zeros(n, bool) for _ in range(4))
+        self.mask_source = np.full(n, MASK_SOURCES.index("none"), np.int8)
+        self.used = np.zeros((n,) + (0, 0), bool)
+        self.ref_T: np.ndarray | None = None  # pose of the last good fit (the tracks' motion reference)
+        self.t_init = self.t_track = 0.0
+        # per-frame scratch
+        self.T_init = None
+        self.alpha = self.depth = None
+        self.pnp_ok = False
+        self.colour = None  # ColourModel, learnt at the first frame
+
+
+def _band(area: int, frac: float) -> int:
+    return max(3, int(round(frac * math.sqrt(4 * area / math.pi))))
+
+
+def _choose_mask(obj: _Object, frame: np.ndarray, observed: np.ndarray, occ: np.ndarray, opt: TrackingOptions):
+    """(mask, source) for one object: see module docstring, step 3."""
+    prior = (obj.alpha > 0.5) & ~occ
+    observed = observed & ~occ
+    if prior.sum() < 16:
+        return (observed, "perception") if observed.sum() >= 16 else (observed, "none")
+    search = _band(prior.sum(), opt.band_frac if obj.pnp_ok else opt.lost_band_frac)
+    near = cv2.dilate(prior.astype(np.uint8), disk(search)) > 0
+    candidates = {"perception": observed & near}
+    if obj.colour is not None:
+        candidates["colour"] = obj.colour.detect(frame, prior, search, exclude=occ)
+    scores = {k: iou(m, prior) if m.sum() >= 16 else 0.0 for k, m in candidates.items()}
+    best = max(scores, key=scores.get)
+    if scores[best] >= opt.mask_agree_iou:
+        return candidates[best], best
+    if scores.get("colour", 0.0) >= opt.redetect_iou:  # the prediction is off; the colours know better
+        return candidates["colour"], "colour"
+    return prior, "prior"
+
+
+def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool = True,
+              options: TrackingOptions | None = None) -> dict[str, dict]:
+    """Fit every object in every frame; returns name → arrays for work/fit_<name>.npz (T_cam, residual,
+    valid, reinit, reacquired, held, pnp, mask_source, used_masks, init_s, track_s_per_frame, scale)."""
+    from video2robo.pose.fit import FrameInput
+
+    opt = options or TrackingOptions()
+    n, h, w = frames.shape[:3]
+    objs = []
+    for nm in names:
+        visible = masks[nm].reshape(n, -1).sum(1) >= 16
+        o = _Object(nm, models[nm], K, fit_cfg, n, int(np.argmax(visible)), depths is not None, opt)
+        o.used = np.zeros((n, h, w), bool)
+        objs.append(o)
+    bar = tqdm(range(n), desc="fit poses", unit="frame", disable=not progress)
+    for i in bar:
+        rgb = frames[i].astype(np.float32) / 255
+        gray = cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY)
+        depth_i = None if depths is None else depths[i]
+        active = [o for o in objs if i >= o.first]
+        for o in active:  # 1. predictions
+            t0 = time.perf_counter()
+            if i == o.first:
+                o.T_init, o.pnp_ok = None, False
+            else:
+                o.tracks.advance(gray)
+                T_pred = o.fitter.predict()
+                T_pnp, _ = o.tracks.pnp(T_pred)
+                o.pnp_ok = T_pnp is not None
+                o.T_init = T_pnp if o.pnp_ok else T_pred
+                o.alpha, o.depth = o.fitter.render_full(o.T_init, w, h, fine=True)
+            o.t_track += time.perf_counter() - t0
+        for o in active:  # 2.-5.
+            t0 = time.perf_counter()
+            others = [p for p in active if p is not o]
+            if i == o.first:
+                mask = masks[o.name][i].copy()
+                for p in others:
+                    mask &= ~masks[p.name][i]
+                r = o.fitter.first(FrameInput(rgb, mask, depth_i))
+                o.colour = ColourModel(frames[i], mask)
+                o.mask_source[i] = MASK_SOURCES.index("perception")
+                occ = np.zeros_like(mask)
+            else:
+                occ = np.zeros((h, w), bool)
+                for p in others:
+                    if p.alpha is None:
+                        occ |= masks[p.name][i]
+                    else:
+                        front = p.alpha > 0.5
+                        occ |= front & ((o.alpha <= 0.5) | (p.depth < o.depth))
+                mask, source = _choose_mask(o, frames[i], masks[o.name][i], occ, opt)
+                o.mask_source[i] = MASK_SOURCES.index(source)
+                o.reacquired[i] = source != "perception"
+                o.pnp[i] = o.pnp_ok
+                frame = FrameInput(rgb, mask, depth_i, o.tracks.xy, np.ones(len(o.tracks), bool), None,
+                                   mask_from_prior=source == "prior", track_points=o.tracks.points, ignore=occ)
+                if o.ref_T is not None and o.tracks.displacement_px() < opt.still_px:
+                    r = o.fitter.hold(frame, o.ref_T, valid=True)
+                    o.held[i] = True
+                else:
+                    r = o.fitter.next(frame, T_init=o.T_init)
+            o.T[i], o.residual[i], o.valid[i], o.reinit[i] = r.T_cam_obj, r.residual, r.valid, r.reinitialised
+            o.used[i] = mask
+            if r.valid and not o.held[i]:
+                alpha, depth = o.fitter.render_full(r.T_cam_obj, w, h, fine=True)
+                o.tracks.update(gray, r.T_cam_obj, alpha, depth, mask & ~occ)
+                o.ref_T = r.T_cam_obj
+            if i == o.first:
+                o.tracks.prev_gray = gray
+                o.alpha, o.depth = o.fitter.render_full(r.T_cam_obj, w, h, fine=True)
+                o.t_init = time.perf_counter() - t0
+            else:
+                o.t_track += time.perf_counter() - t0
+        bar.set_postfix({o.name: f"{1 - o.residual[i]:.2f}" for o in active})
+    out = {}
+    for o in objs:
+        o.T[: o.first] = o.T[o.first]
+        out[o.name] = dict(T_cam=o.T, residual=o.residual, valid=o.valid, reinit=o.reinit, reacquired=o.reacquired,
+                           held=o.held, pnp=o.pnp, mask_source=o.mask_source, used_masks=np.packbits(o.used, axis=-1),
+                           init_s=np.array(o.t_init), track_s_per_frame=np.array(o.t_track / max(n - o.first - 1, 1)),
+                           scale=np.array(o.fitter.scale))
+    return out
