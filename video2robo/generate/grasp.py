@@ -52,14 +52,12 @@ class Grasp:
     open_width: float  # m, opening used to approach and release
     score: float = 0.0
     label: str = ""
-    index: int = -1  # position in `sample_grasps`' list: identifies the grasp across layouts
-    flip: bool = False  # hand turned 180° about the approach (see `flipped`)
 
     def flipped(self) -> "Grasp":
         """The same grasp with the hand turned 180° about the approach (equivalent for a parallel gripper)."""
         T = self.T_obj_grip.copy()
         T[:3, :2] *= -1.0
-        return replace(self, T_obj_grip=T, label=self.label + "/flipped", flip=not self.flip)
+        return replace(self, T_obj_grip=T, label=self.label + "/flipped")
 
 
 def surface_samples(gaussians) -> tuple[np.ndarray, np.ndarray]:
@@ -146,7 +144,7 @@ def sample_grasps(gaussians, spec: GraspSpec, seed: int = 0, approach_steps: int
                     Tb[:3, 3] -= back * T[:3, 2]
                     grasps.append(Grasp(Tb, close_w, open_w, 0.0, f"antipodal w={width * 1000:.0f}mm back={back * 1000:.0f}mm"))
                     break
-    return [replace(g, index=i) for i, g in enumerate(grasps)]
+    return grasps
 
 
 def manual_grasp(spec: GraspSpec) -> Grasp:

@@ -112,8 +112,11 @@ def generate_dataset(
     failed: dict | None = None
     failed_candidates: dict = {}
     args = (demo_dir, spec, seed, render, max_attempts)
+    setup_seconds = None
     if todo and workers <= 1:
+        t_setup = time.perf_counter()
         gen = EpisodeGenerator(*args)
+        setup_seconds = time.perf_counter() - t_setup
         for i in todo:
             res = gen.generate(i)
             if res.arrays is None:
@@ -149,9 +152,12 @@ def generate_dataset(
         "actions": "absolute joint positions (7) + gripper command (+1 closed, -1 open); eef abs/delta in actions_eef_*",
         "quaternions": "xyzw in datasets (robomimic/robosuite order)",
     }
+    t_write = time.perf_counter()
     written = [str(fn(contiguous, out / _dataset_name(w), meta)) for w, fn in writer_fns] if contiguous else []
+    write_seconds = time.perf_counter() - t_write
     previews = [str(p) for p in write_preview(contiguous, out, spec.cameras[0].name, spec.timing.control_hz, preview)] if preview else []
-    stats = summarise(metas, time.perf_counter() - t_run, {"task": spec.name, "datasets": written, "previews": previews})
+    stats = summarise(metas, time.perf_counter() - t_run, {"task": spec.name, "datasets": written, "previews": previews,
+                                                           "setup_seconds": setup_seconds, "write_seconds": write_seconds})
     if failed:
         stats["num_attempts"] += sum(failed.values())
         stats["num_failures"] += sum(failed.values())

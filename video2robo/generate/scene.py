@@ -62,6 +62,18 @@ class Parts:
     def __len__(self) -> int:
         return len(self.means)
 
+    def thinned(self, voxel: float) -> "Parts":
+        """At most one Gaussian per `voxel`-sized cell (m), in-plane scales grown by √(N/M) so the
+        surface stays covered: a level of detail for views whose pixels are much larger than the
+        spacing of the Gaussians (the rasteriser's cost grows with their number)."""
+        _, keep = np.unique(np.floor(self.means / voxel).astype(np.int64), axis=0, return_index=True)
+        if len(keep) >= len(self):
+            return self
+        keep = np.sort(keep)
+        log_scales = self.log_scales[keep].copy()
+        log_scales[:, :2] += np.float32(0.5 * np.log(len(self) / len(keep)))
+        return Parts(self.means[keep], self.quats[keep], log_scales, self.logits[keep], self.rgb[keep], self.label[keep])
+
 
 def rotmat_to_quat_np(R: np.ndarray) -> np.ndarray:
     from video2robo.geometry import rotmat_to_quat
