@@ -64,7 +64,8 @@ def write_robomimic(episode_files: list[Path], out: Path, meta: dict) -> Path:
                 obs = observations(arrays)
                 nxt = np.r_[np.arange(1, T), T - 1]
                 for k, v in obs.items():
-                    opts = {"compression": "gzip", "compression_opts": 1, "chunks": (1,) + v.shape[1:]} if v.ndim >= 3 else {}
+                    # LZF (h5py's built-in filter): ~3x faster to write than gzip-1 for these images
+                    opts = {"compression": "lzf", "chunks": (1,) + v.shape[1:]} if v.ndim >= 3 else {}
                     g.create_dataset(f"obs/{k}", data=v, **opts)
                     g.create_dataset(f"next_obs/{k}", data=v[nxt], **opts)
                 total += T

@@ -34,7 +34,8 @@ def write_zarr(episode_files: list[Path], out: Path, meta: dict) -> Path:
                      "action_eef_delta": arrays["actions_eef_delta"], **observations(arrays)}
             for k, v in steps.items():
                 if k not in arrays_out:
-                    chunks = (1,) + v.shape[1:] if v.ndim >= 3 else (max(1, min(1024, len(v))),) + v.shape[1:]
+                    # 16 frames per image chunk: per-frame chunks meant thousands of tiny files per dataset
+                    chunks = (16,) + v.shape[1:] if v.ndim >= 3 else (max(1, min(1024, len(v))),) + v.shape[1:]
                     arrays_out[k] = data.create_array(k, shape=(0,) + v.shape[1:], dtype=v.dtype, chunks=chunks)
                 a = arrays_out[k]
                 a.append(v, axis=0)
