@@ -47,6 +47,7 @@ class TrackIK:
         self.w = np.array([1.0, 1.0, 1.0, rotation_weight, rotation_weight, rotation_weight])
         self.mid = 0.5 * (kin.lower + kin.upper)
         self.half_range = 0.5 * (kin.upper - kin.lower)
+        self._damping_6 = damping * np.eye(6)
 
     def error(self, q: np.ndarray, T_target: np.ndarray) -> tuple[np.ndarray, float, float]:
         """(6-vector [Δp, Δrot], |Δp|, |Δrot|) of FK(q) against the target (base frame)."""
@@ -63,12 +64,12 @@ class TrackIK:
             if pe <= 0.5 * POSITION_TOLERANCE and re <= 0.5 * ROTATION_TOLERANCE:
                 return q, True
             J = kin.grasp_jacobian() * w[:, None]  # FK state of q is current after error()
-            JJt = J @ J.T + self.damping * np.eye(6)
-            J_pinv = J.T @ np.linalg.solve(JJt, np.eye(6))
+            J_pinv = np.linalg.solve(J @ J.T + self._damping_6, J).T  # Jᵀ(JJᵀ + λI)⁻¹ (symmetric)
             dq = J_pinv @ (w * e)
             # Secondary objective: towards mid-range, stronger near the limits, in the null space.
             centred = (q - self.mid) / self.half_range
-            dq += (np.eye(7) - J_pinv @ J) @ (-self.null_gain * centred ** 3 * self.half_range)
+            z = -self.null_gain * centred ** 3 * self.half_range
+            dq += z - J_pinv @ (J @ z)
             step = float(np.max(np.abs(dq)))
             if step > 0.3:
                 dq *= 0.3 / step
