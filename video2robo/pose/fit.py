@@ -11,7 +11,7 @@ around the prediction instead of silent drift.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -155,7 +155,8 @@ class ObjectFitter:
         z0 = z_ref * math.sqrt(max(float(np.mean(areas)), 1e-9) / max(hull_obs, 1.0))
         return ray, z0
 
-    def _de(self, frame: FrameInput, center_ray: np.ndarray, z0: float, R_guess: np.ndarray | None) -> np.ndarray:
+    def _de(self, frame: FrameInput, center_ray: np.ndarray, z0: float, R_guess: np.ndarray | None,
+            weights: LossWeights | None = None) -> np.ndarray:
         from scipy.optimize import differential_evolution
 
         cfg = self.cfg
@@ -163,7 +164,7 @@ class ObjectFitter:
         cam = crop.camera(self.K)
         obs = self._observation(frame, crop, with_tracks=False)
         radius = math.sqrt(frame.mask.sum() / math.pi) / self.K[0, 0]  # mask radius in normalised units
-        w = cfg.weights
+        w = weights or cfg.weights
         scale_dims = 1 if (self.scale_free and frame.depth is not None) else 0
 
         upright = cfg.upright_prior and R_guess is None
@@ -204,7 +205,8 @@ class ObjectFitter:
             self.scale = math.exp(res.x[6])
         return pose_of(res.x)
 
-    def _adam(self, frame: FrameInput, T_init: np.ndarray, iters: int, min_iters: int, with_tracks: bool):
+    def _adam(self, frame: FrameInput, T_init: np.ndarray, iters: int, min_iters: int, with_tracks: bool,
+              weights: LossWeights | None = None):
         cfg = self.cfg
         crop = crop_around(frame.mask, cfg.crop_size)
         cam = crop.camera(self.K)
@@ -220,7 +222,7 @@ class ObjectFitter:
             opt.zero_grad()
             T = _pose(R0, t0, omega, v)
             out = self._render(self.model, T, cam)
-            loss, p = total_loss(out, T, K_crop, obs, cfg.weights, self.size * self.scale, with_tracks)
+            loss, p = total_loss(out, T, K_crop, obs, weights or cfg.weights, self.size * self.scale, with_tracks)
             value = float(loss.detach())
             stale = stale + 1 if value > best * (1 - cfg.rel_tol) else 0  # no real progress this step
             if value < best:
@@ -239,8 +241,17 @@ class ObjectFitter:
 
             raise UserError("the object's first-frame mask is (almost) empty; give a prompt that covers the object")
         ray, z0 = self._initial_depth(frame)
-        T = self._de(frame, ray, z0, None)
-        T, parts, crop = self._adam(frame, T, self.cfg.refine_iters, self.cfg.refine_iters // 2, with_tracks=False)
+        cfg, best = self.cfg, None
+        hypotheses = [cfg.weights]
+        if cfg.silhouette_hypothesis > 0 and cfg.weights.rgb > 0:
+            hypotheses.append(replace(cfg.weights, rgb=cfg.weights.rgb * cfg.silhouette_hypothesis))
+        for weights in hypotheses:  # see FitConfig.silhouette_hypothesis
+            T = self._de(frame, ray, z0, None, weights)
+            T, parts, crop = self._adam(frame, T, cfg.refine_iters, cfg.refine_iters // 2, with_tracks=False, weights=weights)
+            iou = self._iou(T, frame, crop)
+            if best is None or iou > best[0] + cfg.hypothesis_margin:
+                best = (iou, T, parts, crop, self.scale)
+        _, T, parts, crop, self.scale = best
         return self._finish(frame, T, parts, crop, reinit=False)
 
     def predict(self) -> np.ndarray:
