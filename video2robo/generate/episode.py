@@ -191,6 +191,11 @@ class EpisodeGenerator:
 
         return sorted((g, g.flipped()), key=angle)
 
+    def _candidates(self, T_s0: np.ndarray, T_t: np.ndarray) -> list[grasp_mod.Grasp]:
+        """Grasps to try for a layout, in order: ranked, diverse, each with its hand flip."""
+        ranked = grasp_mod.rank_grasps(self.grasps, self.src_model, T_s0, self.spec.grasp, (T_t @ self.T_rel)[:, :3, :3])
+        return [g for g0 in grasp_mod.diverse(ranked, self.spec.grasp.max_candidates) for g in self._orientations(g0, T_s0)]
+
     def plan_attempt(self, rng: np.random.Generator):
         """((layout, grasp, plan, q), None, fails) for a valid sample, or (None, reason, fails).
 
@@ -200,15 +205,7 @@ class EpisodeGenerator:
         layout = augment.sample_layout(ws, rng, self.T_src_rest, self.T_tgt_rest, self.fp_src, self.fp_tgt, aug.rearrange)
         if layout is None:
             return None, "placement", Counter({"placement@layout": 1})
-        return self._plan_layout(*layout, rng)
-
-    def _candidates(self, T_s0: np.ndarray, T_t: np.ndarray) -> list[grasp_mod.Grasp]:
-        """Grasps to try for a layout, in order: ranked, diverse, each with its hand flip."""
-        ranked = grasp_mod.rank_grasps(self.grasps, self.src_model, T_s0, self.spec.grasp, (T_t @ self.T_rel)[:, :3, :3])
-        return [g for g0 in grasp_mod.diverse(ranked, self.spec.grasp.max_candidates) for g in self._orientations(g0, T_s0)]
-
-    def _plan_layout(self, T_s0, T_t, rng):
-        """`plan_attempt` for a given layout."""
+        T_s0, T_t = layout
         cands = self._candidates(T_s0, T_t)
         if not cands:
             return None, "no_grasp", Counter({"no_grasp@grasp": 1})

@@ -18,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import torch
 
 from video2robo.gaussians.gaussian_set import GaussianSet
 from video2robo.gaussians.sh import C0
+from video2robo.geometry import quat_multiply
 
 LABELS = {"background": 0, "robot": 1, "source": 2, "target": 3, "distractor": 4}
 N_LABELS = 5
@@ -54,7 +54,7 @@ class Parts:
         """Rigidly moved copy (means and rotations; colours are view-independent)."""
         R, t = T[:3, :3].astype(np.float32), T[:3, 3].astype(np.float32)
         qR = rotmat_to_quat_np(T[:3, :3]).astype(np.float32)
-        return Parts(self.means @ R.T + t, quat_mul(qR[None], self.quats), self.log_scales, self.logits, self.rgb, self.label)
+        return Parts(self.means @ R.T + t, quat_multiply(qR[None], self.quats), self.log_scales, self.logits, self.rgb, self.label)
 
     def lit(self, lighting) -> "Parts":
         return Parts(self.means, self.quats, self.log_scales, self.logits, lighting.apply(self.rgb).astype(np.float32), self.label)
@@ -79,14 +79,6 @@ def rotmat_to_quat_np(R: np.ndarray) -> np.ndarray:
     from video2robo.geometry import rotmat_to_quat
 
     return np.asarray(rotmat_to_quat(np.asarray(R, np.float64)))
-
-
-def quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Hamilton product of wxyz quaternions, broadcasting."""
-    aw, ax, ay, az = a[..., 0], a[..., 1], a[..., 2], a[..., 3]
-    bw, bx, by, bz = b[..., 0], b[..., 1], b[..., 2], b[..., 3]
-    return np.stack([aw * bw - ax * bx - ay * by - az * bz, aw * bx + ax * bw + ay * bz - az * by,
-                     aw * by - ax * bz + ay * bw + az * bx, aw * bz + ax * by - ay * bx + az * bw], axis=-1)
 
 
 def textured_plane(texture: np.ndarray, origin, u_axis, v_axis, size_u: float, size_v: float, spacing: float, label: int = 0) -> Parts:
@@ -155,7 +147,7 @@ class StaticLayer:
     features: np.ndarray  # (H, W, 4 + L) premultiplied colour, depth, coverage of each of `labels`
     alpha: np.ndarray  # (H, W)
     labels: np.ndarray  # (L,) int32 instance labels present
-    depth_limit: np.ndarray  # (H, W) float32, +inf where alpha < 0.5
+    depth_limit: np.ndarray | None  # (H, W) float32, +inf where alpha < 0.5; None: nothing behind
 
 
 def _rasterize(parts: Parts, cam, masks: bool, depth_limit=None):
