@@ -34,7 +34,8 @@ def _mask(frame, name: str, source: str) -> np.ndarray:
 
 
 def _row(kind: str, source: str, name: str, frame, T_est: np.ndarray, seconds: float, mask, obj, use_vsd: bool, **extra) -> dict:
-    from video2robo.pose.ycbv import mask_iou, pose_errors
+    from video2robo.perception.masks import iou as mask_iou
+    from video2robo.pose.ycbv import pose_errors
 
     err = pose_errors(T_est, frame.poses[name], obj, frame, use_vsd)
     return {"kind": kind, "mask": source, "object": name, "frame": frame.index, "seconds": seconds,

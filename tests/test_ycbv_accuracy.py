@@ -8,6 +8,7 @@ fit of the mug must land within 2 cm and 20 degrees of its true axis.
 import numpy as np
 import pytest
 
+from video2robo.perception import masks
 from video2robo.pose import ycbv
 
 SEQ = ("ycbv_0000_first10", "data", "0000")
@@ -25,7 +26,7 @@ def test_gt_mesh_render_matches_label_and_table_gives_up_axis(frame1, shared_dat
     brick = ycbv.load_mesh_object(shared_data / "meshes", "061_foam_brick")
     T_gt = frame1.poses["061_foam_brick"]
     depth = ycbv.render_depth(brick, T_gt, frame1.K, 640, 480)
-    assert ycbv.mask_iou(depth > 0, frame1.mask("061_foam_brick")) > 0.95  # loader, K convention, units
+    assert masks.iou(depth > 0, frame1.mask("061_foam_brick")) > 0.95  # loader, K convention, units
     plane = ycbv.table_plane(frame1.depth, frame1.K, frame1.label > 0)
     assert abs(plane[0] @ T_gt[:3, 1]) > 0.98  # the brick stands on its end: model y is the table normal
     height = ycbv.object_height(frame1.depth, frame1.K, frame1.mask("061_foam_brick"), plane)

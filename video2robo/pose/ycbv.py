@@ -339,8 +339,3 @@ def pose_errors(T_est: np.ndarray, T_gt: np.ndarray, obj: MeshObject, frame: Ycb
         angles.append(math.degrees(2 * math.asin(min(1.0, float(np.linalg.norm(R - np.eye(3))) / math.sqrt(8)))))
     out["re_deg"] = min(angles)
     return out
-
-
-def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
-    union = (a | b).sum()
-    return float((a & b).sum() / union) if union else 0.0
