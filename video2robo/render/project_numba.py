@@ -19,6 +19,8 @@ _KERNEL = None
 def _build():
     from numba import njit, prange
 
+    from video2robo.render.raster_kernels import renamed
+
     thr = 1.0 / 255.0
 
     def project_all(means, quats, log_scales, logits, sh, R, t, campos, fx, fy, cx, cy, width, height,
@@ -127,8 +129,10 @@ def _build():
                             + C3[6] * dx * (xx - 3 * yy) * sh[i, 15, ch])
                 colors[i, ch] = max(val + 0.5, 0.0)
 
-    # the same code compiled twice: threads pay off only for large sets (start-up costs ~ms)
-    return njit(cache=True, fastmath=True)(project_all), njit(parallel=True, cache=True, fastmath=True)(project_all)
+    # the same code compiled twice: threads pay off only for large sets (start-up costs ~ms); each
+    # build gets its own name, hence its own entry in numba's on-disk cache
+    return (njit(cache=True, fastmath=True)(renamed(project_all, "serial")),
+            njit(parallel=True, cache=True, fastmath=True)(renamed(project_all, "parallel")))
 
 
 PARALLEL_MIN_GAUSSIANS = 30_000
