@@ -163,3 +163,44 @@ def test_unreachable_workspace_is_one_line_exit_2(stack_demo, tmp_path, capsys):
     assert err and "zero accepted samples" in err[-1] and "ik_failure" in err[-1]  # one line (after progress bars)
     stats = json.loads((out / "stats.json").read_text())
     assert stats["num_success"] == 0 and stats["rejections"]["ik_failure"] == 2
+
+
+def _tilted(T, angle, axis=0):
+    from video2robo.geometry import axis_angle_to_rotmat
+
+    aa = np.zeros(3)
+    aa[axis] = angle
+    out = T.copy()
+    out[:3, :3] = axis_angle_to_rotmat(aa) @ T[:3, :3]
+    return out
+
+
+def test_rest_pose_puts_the_lowest_point_on_the_table():
+    from video2robo.generate.episode import _rest_pose
+    from video2robo.geometry import pose_from_xyz_yaw
+
+    pts = np.random.default_rng(0).uniform(-0.04, 0.04, (500, 3))
+    for z in (-0.03, 0.0, 0.02):  # sunk, touching, floating
+        T = _tilted(pose_from_xyz_yaw(0.1, -0.2, z, 0.7), 0.05)
+        R = _rest_pose(T, pts)
+        assert np.allclose(R[:3, :3], T[:3, :3]) and np.allclose(R[:2, 3], T[:2, 3])
+        assert abs((pts @ R[:3, :3].T + R[:3, 3])[:, 2].min()) < 1e-12
+
+
+def test_put_back_is_a_table_plane_move_from_the_rest_pose():
+    """The demo's release pose sinks 3 cm and tilts 5 degrees (parse noise): the put-back keeps the
+    demo's x, y and heading change and nothing else, so a resting object lands resting again."""
+    from video2robo.generate.episode import _planar_move, _rest_pose
+    from video2robo.geometry import pose_from_xyz_yaw
+
+    pts = np.random.default_rng(1).uniform(-0.04, 0.04, (300, 3))
+    T_grasp = pose_from_xyz_yaw(0.1, -0.2, 0.0, 0.3)
+    T_release = _tilted(pose_from_xyz_yaw(0.25, 0.05, -0.03, 1.1), np.radians(5), axis=1)
+    move = _planar_move(T_grasp, T_release)
+    exact = pose_from_xyz_yaw(0.25, 0.05, 0.0, 1.1)
+    assert np.allclose(T_grasp @ _planar_move(T_grasp, exact), exact)  # a true table move is kept exactly
+    assert np.allclose((T_grasp @ move)[:3, 3], [0.25, 0.05, 0.0], atol=1e-9)
+    # from a rearranged rest pose (turned and shifted on the table) the object still lands on the table
+    start = pose_from_xyz_yaw(-0.05, 0.1, 0.0, -0.6) @ _rest_pose(T_grasp, pts)
+    end = start @ move
+    assert np.isclose(end[2, 2], start[2, 2]) and abs((pts @ end[:3, :3].T + end[:3, 3])[:, 2].min()) < 1e-9

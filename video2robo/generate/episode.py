@@ -53,11 +53,25 @@ class EpisodeResult:
     seconds: float = 0.0
 
 
-def _rest_pose(T: np.ndarray) -> np.ndarray:
-    """The object's pose moved down so its frame origin lies on the table (demo poses can float by mm)."""
+def _rest_pose(T: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """The object's pose moved up or down so its lowest surface point (`points`, object frame) lies on
+    the table: parsed poses float or sink by millimetres to centimetres."""
     out = T.copy()
-    out[2, 3] = max(0.0, out[2, 3])
+    out[2, 3] -= float((points @ T[2, :3]).min() + T[2, 3])
     return out
+
+
+def _planar_move(T_from: np.ndarray, T_to: np.ndarray) -> np.ndarray:
+    """T_from⁻¹ · M · T_from, where M is the table-plane part (x, y, yaw about world z) of the motion
+    taking T_from to T_to: an object put back on the table rests on it again, whatever height or tilt
+    noise the demo's release pose carries."""
+    M = T_to @ np.linalg.inv(T_from)
+    yaw = float(np.arctan2(M[1, 0], M[0, 0]))
+    c, s = np.cos(yaw), np.sin(yaw)
+    P = np.eye(4)
+    P[:2, :2] = [[c, -s], [s, c]]
+    P[:2, 3] = T_to[:2, 3] - P[:2, :2] @ T_from[:2, 3]  # T_from's origin lands under T_to's
+    return np.linalg.inv(T_from) @ P @ T_from
 
 
 def _yaw(R: np.ndarray) -> float:
@@ -113,7 +127,8 @@ class EpisodeGenerator:
         self.tgt_pts = self.tgt_model.means.detach().double().numpy()
         sk = info.skills
         T_s, T_t = self.demo.T_world(self.src_name), self.demo.T_world(self.tgt_name)
-        self.T_src_rest, self.T_tgt_rest = _rest_pose(T_s[sk.grasp_frame]), _rest_pose(T_t[sk.grasp_frame])
+        self.T_src_rest = _rest_pose(T_s[sk.grasp_frame], self.src_pts)
+        self.T_tgt_rest = _rest_pose(T_t[sk.grasp_frame], self.tgt_pts)
         self.T_rel = self.demo.T_rel()
         ws = spec.workspace
         if ws.target_yaw_reference == "robot":
@@ -125,7 +140,7 @@ class EpisodeGenerator:
         if on_target is None:
             on_target = bool(np.linalg.norm(T_tr[:2, 3]) < augment.footprint_radius(self.tgt_pts))
         self.T_target_release = T_tr if on_target else None
-        self.T_start_release = None if on_target else np.linalg.inv(T_s[sk.grasp_frame]) @ T_s[sk.release_frame]
+        self.T_start_release = None if on_target else _planar_move(T_s[sk.grasp_frame], T_s[sk.release_frame])
         r = spec.robot
         self.T_world_base = np.eye(4)
         c, s_ = np.cos(r.base_yaw), np.sin(r.base_yaw)

@@ -178,8 +178,8 @@ def solve_episode(
     far = np.flatnonzero(np.linalg.norm(T_base[:, :3, 3] - SHOULDER, axis=1) > REACH)
     if len(far):  # out of reach whatever the joints: no IK needed to know
         return Failure("ik_failure", PHASES[plan.phase[far[0]]])
-    q, fail_at = None, 0
-    for anchor in anchor_steps(plan):
+    q, fail_at, which = None, 0, 0
+    for which, anchor in enumerate(anchor_steps(plan)):
         seeds = posture_seeds(q_home, T_base_world @ plan.T_world_grip[anchor], ik.kin) + [
             ik.kin.random_configuration(rng) for _ in range(random_seeds)]
         for seed in seeds:
@@ -194,6 +194,7 @@ def solve_episode(
             break
     if fail_at is not None:
         return Failure("ik_failure", PHASES[plan.phase[fail_at]])
+    q_anchor = q[anchor]
     for _ in range(RETIME_ROUNDS):
         ratio = velocity_ratio(q, hz, limits)
         if ratio.max() <= 1.0:
@@ -204,7 +205,7 @@ def solve_episode(
             if stretch[name] > MAX_STRETCH:
                 return Failure("joint_velocity", name)
         plan = build(stretch)
-        q, fail_at = solve_chain(plan, track, q[0], T_base_world)
+        q, fail_at = _resolve(plan, track, which, q_anchor, q[0], T_base_world)
         if fail_at is not None:
             return Failure("ik_failure", PHASES[plan.phase[fail_at]])
     else:
@@ -217,6 +218,21 @@ def solve_episode(
     q_transit = np.concatenate([q_rise[:-1], q_transit])
     full = Plan.concat([_transit_plan(ik.kin, q_transit, T_world_base, plan), plan])
     return Trajectory(full, np.concatenate([q_transit, q]), stretch)
+
+
+def _resolve(plan: Plan, track, which: int, q_anchor: np.ndarray, q_first: np.ndarray,
+             T_base_world: np.ndarray) -> tuple[np.ndarray, int | None]:
+    """Joints for a re-timed plan, on the branch the first solve found: tracked from the same anchor
+    (the `which`-th of `anchor_steps`, seeded with its previous joints), else forwards from the first
+    step. Tracking forwards only can fail where the anchor's backward pass did not, e.g. across a
+    jump in a parsed trajectory."""
+    anchor = anchor_steps(plan)[which]
+    q_a, ok = track.solve(T_base_world @ plan.T_world_grip[anchor], q_anchor)
+    if ok:
+        q, fail_at = solve_from(plan, track, anchor, q_a, T_base_world)
+        if fail_at is None:
+            return q, None
+    return solve_chain(plan, track, q_first, T_base_world)
 
 
 def rise_from_home(q_home: np.ndarray, rise_z: float, track, T_world_base: np.ndarray, hz: float,
