@@ -7,7 +7,10 @@ The fitted model is the source of truth and the propagated 2D masks are a noisy 
    the losses and removed from the mask (occlusion by the other object is not evidence of absence);
 3. choose the mask: of the propagated mask and the object's colour-model detection near the
    prediction, the one agreeing best with the predicted silhouette; the colour detection alone when
-   only it overlaps the prediction somewhat (re-detection); otherwise the predicted silhouette;
+   only it overlaps the prediction somewhat (re-detection); otherwise the predicted silhouette. When
+   the colour model is distinctive and the predicted silhouette is mostly not the object's colour
+   (the object moved further than the tracks and the local search follow), the object's colour blob
+   is looked for in the whole frame and the fit starts there;
 4. hold the pose when the tracks say the object did not move since its last fit (a resting object
    stays put instead of jittering with its mask), otherwise fit it (Adam from the prediction, with
    the track loss on the model-anchored tracks);
@@ -28,7 +31,7 @@ from video2robo.perception.colour_model import ColourModel
 from video2robo.perception.masks import disk, iou
 from video2robo.perception.model_tracks import ModelTrackOptions, ModelTracks
 
-MASK_SOURCES = ("perception", "prior", "none", "colour")
+MASK_SOURCES = ("perception", "prior", "none", "colour", "redetect")
 
 
 @dataclass
@@ -38,6 +41,11 @@ class TrackingOptions:
     band_frac: float = 0.15  # observed masks count within this × the prediction's diameter of it...
     lost_band_frac: float = 0.3  # ...further when the prediction is only a constant-velocity guess
     still_px: float = 0.4  # median track motion since the last fit below which the pose is held
+    max_depth_step: float = 0.3  # depth change per fitted frame at most this × the object's size
+    hidden_frac: float = 0.2  # a prediction this little visible past the other objects counts as hidden
+    learn_residual: float = 0.2  # fits at least this good (1 - IoU) teach the colour model the background
+    lost_support: float = 0.25  # a distinctive colour model seeing less than this share of the predicted
+    # silhouette in the object's colours means the object is not there: look for it in the whole frame
     tracks: ModelTrackOptions = field(default_factory=ModelTrackOptions)
 
 
@@ -69,11 +77,23 @@ def _band(area: int, frac: float) -> int:
 
 
 def _choose_mask(obj: _Object, frame: np.ndarray, observed: np.ndarray, occ: np.ndarray, opt: TrackingOptions):
-    """(mask, source) for one object: see module docstring, step 3."""
-    prior = (obj.alpha > 0.5) & ~occ
+    """(mask, source, pixels to ignore) for one object: see module docstring, step 3."""
+    full = obj.alpha > 0.5
+    prior = full & ~occ
+    if obj.colour is not None and obj.colour.distinctive and full.sum() >= 16:
+        if prior.sum() < opt.hidden_frac * full.sum() and obj.colour.support(frame, full) >= 2 * opt.lost_support:
+            # predicted hidden behind another object, yet its colours are right there: the prediction
+            # sank behind that object (a depth error), so the occlusion is not believed
+            occ = np.zeros_like(occ)
+            prior = full
+        elif obj.colour.support(frame, prior if prior.sum() >= 16 else full) < opt.lost_support:
+            # the predicted silhouette is mostly not the object's colour: the object is elsewhere
+            found = obj.colour.detect_anywhere(frame, full, _band(full.sum(), opt.band_frac))
+            if found.sum() >= 16:
+                return found, "redetect", occ
     observed = observed & ~occ
     if prior.sum() < 16:
-        return (observed, "perception") if observed.sum() >= 16 else (observed, "none")
+        return (observed, "perception", occ) if observed.sum() >= 16 else (observed, "none", occ)
     search = _band(prior.sum(), opt.band_frac if obj.pnp_ok else opt.lost_band_frac)
     near = cv2.dilate(prior.astype(np.uint8), disk(search)) > 0
     candidates = {"perception": observed & near}
@@ -82,10 +102,36 @@ def _choose_mask(obj: _Object, frame: np.ndarray, observed: np.ndarray, occ: np.
     scores = {k: iou(m, prior) if m.sum() >= 16 else 0.0 for k, m in candidates.items()}
     best = max(scores, key=scores.get)
     if scores[best] >= opt.mask_agree_iou:
-        return candidates[best], best
+        return candidates[best], best, occ
     if scores.get("colour", 0.0) >= opt.redetect_iou:  # the prediction is off; the colours know better
-        return candidates["colour"], "colour"
-    return prior, "prior"
+        return candidates["colour"], "colour", occ
+    return prior, "prior", occ
+
+
+def _depth_limited(T: np.ndarray, z_ref: float, max_step: float) -> np.ndarray:
+    """T slid along its viewing ray so its depth stays within max_step of z_ref: depth is what a
+    silhouette fit observes worst, and an object partly hidden by the (unmodelled) hand is pushed
+    away from the camera to look smaller."""
+    z = T[2, 3]
+    z_new = float(np.clip(z, z_ref - max_step, z_ref + max_step))
+    if z_new == z or z <= 0:
+        return T
+    out = T.copy()
+    out[:3, 3] *= z_new / z
+    return out
+
+
+def _moved_to(T: np.ndarray, silhouette: np.ndarray, found: np.ndarray, K: np.ndarray) -> np.ndarray:
+    """T translated at its depth so the silhouette's centroid moves onto the found mask's centroid."""
+    ys, xs = np.nonzero(silhouette)
+    yf, xf = np.nonzero(found)
+    K_inv = np.linalg.inv(K)
+    z = T[2, 3]
+    a = K_inv @ np.array([xs.mean(), ys.mean(), 1.0])
+    b = K_inv @ np.array([xf.mean(), yf.mean(), 1.0])
+    out = T.copy()
+    out[:3, 3] += z * (b - a)
+    return out
 
 
 def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool = True,
@@ -139,23 +185,31 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                     else:
                         front = p.alpha > 0.5
                         occ |= front & ((o.alpha <= 0.5) | (p.depth < o.depth))
-                mask, source = _choose_mask(o, frames[i], masks[o.name][i], occ, opt)
+                mask, source, occ = _choose_mask(o, frames[i], masks[o.name][i], occ, opt)
+                if source == "redetect":  # start the fit where the object was found, at the predicted depth
+                    o.T_init = _moved_to(o.T_init, o.alpha > 0.5, mask, K)
+                    o.tracks.clear()
                 o.mask_source[i] = MASK_SOURCES.index(source)
                 o.reacquired[i] = source != "perception"
                 o.pnp[i] = o.pnp_ok
                 frame = FrameInput(rgb, mask, depth_i, o.tracks.xy, np.ones(len(o.tracks), bool), None,
                                    mask_from_prior=source == "prior", track_points=o.tracks.points, ignore=occ)
-                if o.ref_T is not None and o.tracks.displacement_px() < opt.still_px:
+                if source != "redetect" and o.ref_T is not None and o.tracks.displacement_px() < opt.still_px:
                     r = o.fitter.hold(frame, o.ref_T, valid=True)
                     o.held[i] = True
                 else:
                     r = o.fitter.next(frame, T_init=o.T_init)
+                    if o.ref_T is not None and not r.reinitialised:
+                        r.T_cam_obj = _depth_limited(r.T_cam_obj, o.ref_T[2, 3], opt.max_depth_step * o.fitter.size)
+                        o.fitter.amend_last(r.T_cam_obj)
             o.T[i], o.residual[i], o.valid[i], o.reinit[i] = r.T_cam_obj, r.residual, r.valid, r.reinitialised
             o.used[i] = mask
             if r.valid and not o.held[i]:
                 alpha, depth = o.fitter.render_full(r.T_cam_obj, w, h, fine=True)
                 o.tracks.update(gray, r.T_cam_obj, alpha, depth, mask & ~occ)
                 o.ref_T = r.T_cam_obj
+                if i > o.first and r.residual <= opt.learn_residual:
+                    o.colour.learn_background(frames[i], cv2.dilate((alpha > 0.05).astype(np.uint8), disk(3)) == 0)
             if i == o.first:
                 o.tracks.prev_gray = gray
                 o.alpha, o.depth = o.fitter.render_full(r.T_cam_obj, w, h, fine=True)

@@ -22,6 +22,8 @@ class ColourModelOptions:
     threshold: float = 0.6  # posterior above which a pixel is the object's
     min_fg_pixels: int = 50
     prior_weight: float = 1.0  # pseudo-counts per bin (keeps unseen colours at P = 1/2 → not object)
+    max_bg_hit: float = 0.01  # a model is `distinctive` when at most this share of the background matches it
+    min_cover: float = 0.4  # `detect_anywhere`: share of the shifted silhouette the object's colours must cover
 
 
 class ColourModel:
@@ -36,14 +38,30 @@ class ColourModel:
             bg &= ~exclude
         self.usable = int(fg.sum()) >= self.opt.min_fg_pixels
         idx = self._bin_index(image)
-        h_fg = np.zeros(self.opt.bins)
-        h_bg = np.zeros(self.opt.bins)
-        np.add.at(h_fg, tuple(i[fg > 0] for i in idx), 1)
-        np.add.at(h_bg, tuple(i[bg] for i in idx), 1)
+        self._h_fg = self._histogram(idx, fg > 0)
+        self._h_bg = self._histogram(idx, bg)
+        self._update_posterior()
+        hit = self.posterior[idx] > self.opt.threshold
+        # distinctive: most of the object and almost nothing else in the frame has its colours, so the
+        # model can look for the object anywhere (`detect_anywhere`), not only near a prediction
+        self.distinctive = self.usable and hit[fg > 0].mean() >= 0.5 and hit[bg].mean() <= self.opt.max_bg_hit
+
+    def _histogram(self, idx: tuple[np.ndarray, ...], where: np.ndarray) -> np.ndarray:
+        flat = np.ravel_multi_index(tuple(i[where] for i in idx), self.opt.bins)
+        return np.bincount(flat, minlength=int(np.prod(self.opt.bins))).reshape(self.opt.bins).astype(np.float64)
+
+    def _update_posterior(self) -> None:
         a = self.opt.prior_weight
-        p_fg = (h_fg + a) / (h_fg.sum() + a * h_fg.size)
-        p_bg = (h_bg + a) / (h_bg.sum() + a * h_bg.size)
+        p_fg = (self._h_fg + a) / (self._h_fg.sum() + a * self._h_fg.size)
+        p_bg = (self._h_bg + a) / (self._h_bg.sum() + a * self._h_bg.size)
         self.posterior = (p_fg / (p_fg + p_bg)).astype(np.float32)
+
+    def learn_background(self, image: np.ndarray, not_object: np.ndarray) -> None:
+        """Add the colours of `not_object` pixels (a later frame, where the object's fit is trusted) to
+        the background histogram: what enters the scene after the first frame, such as the hand holding
+        the object, stops passing for the object."""
+        self._h_bg += self._histogram(self._bin_index(image), not_object)
+        self._update_posterior()
 
     def probability(self, image: np.ndarray) -> np.ndarray:
         """(H, W) float32 P(object | colour)."""
@@ -71,3 +89,41 @@ class ColourModel:
             return win
         out = clean_mask(win, prior, open_radius=1, close_radius=2, holes=True)
         return out & ~exclude if exclude is not None else out
+
+    def support(self, image: np.ndarray, region: np.ndarray) -> float:
+        """Share of `region`'s pixels whose colour is the object's (1.0 for an empty region)."""
+        if not region.any():
+            return 1.0
+        ys, xs = np.nonzero(region)
+        r0, r1, c0, c1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        prob = self.probability(np.ascontiguousarray(image[r0:r1, c0:c1]))
+        return float((prob[region[r0:r1, c0:c1]] > self.opt.threshold).mean())
+
+    def detect_anywhere(self, image: np.ndarray, silhouette: np.ndarray, band_px: int,
+                        exclude: np.ndarray | None = None) -> np.ndarray:
+        """The object's colour pixels around wherever in the image the expected `silhouette` (the
+        predicted one, shifted) covers most of them, within `band_px` of it. Empty when the model is not
+        `distinctive` or no shift covers `min_cover` of the silhouette with the object's colours. For
+        re-finding an object that moved further between frames than any local search reaches (a fast
+        lift, a sampled video). Matching the silhouette's shape, not taking colour blobs whole, keeps
+        out what touches the object in the image (the hand's rim matches a red can's colours)."""
+        h, w = image.shape[:2]
+        ys, xs = np.nonzero(silhouette)
+        if not self.distinctive or len(ys) < 16:
+            return np.zeros((h, w), bool)
+        hits = cv2.GaussianBlur(self.probability(image), (0, 0), 1.0) > self.opt.threshold
+        if exclude is not None:
+            hits &= ~exclude
+        hits = cv2.morphologyEx(hits.astype(np.uint8), cv2.MORPH_OPEN, disk(1)).astype(np.float32)
+        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+        template = silhouette[y0:y1, x0:x1].astype(np.float32)
+        if template.shape[0] > h or template.shape[1] > w:
+            return np.zeros((h, w), bool)
+        score = cv2.matchTemplate(hits, template, cv2.TM_CCORR)
+        _, best, _, (bx, by) = cv2.minMaxLoc(score)
+        if best < self.opt.min_cover * template.sum():
+            return np.zeros((h, w), bool)
+        placed = np.zeros((h, w), np.uint8)
+        placed[by : by + template.shape[0], bx : bx + template.shape[1]] = template > 0
+        near = cv2.dilate(placed, disk(band_px)) > 0
+        return (hits > 0) & near

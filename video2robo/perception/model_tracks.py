@@ -64,6 +64,10 @@ class ModelTracks:
             self.xy, self.points, self.ref_xy = from_cv(p1[ok]), self.points[ok], self.ref_xy[ok]
         self.prev_gray = gray
 
+    def clear(self) -> None:
+        """Drop every track (they followed something else: the object was re-found elsewhere)."""
+        self.xy, self.points, self.ref_xy = np.zeros((0, 2)), np.zeros((0, 3)), np.zeros((0, 2))
+
     def displacement_px(self) -> float:
         """Median image motion of the tracks since the last fitted frame (inf with too few tracks)."""
         d = np.linalg.norm(self.xy - self.ref_xy, axis=1)

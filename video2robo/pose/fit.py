@@ -286,6 +286,12 @@ class ObjectFitter:
             self.valid_history.append(T)
         return FitResult(T.copy(), 1.0 - iou, valid, {}, False)
 
+    def amend_last(self, T: np.ndarray) -> None:
+        """Replace the last fitted pose (a caller's correction) so predictions continue from it."""
+        if self.valid_history and self.valid_history[-1] is self.history[-1]:
+            self.valid_history[-1] = T
+        self.history[-1] = T
+
     def next(self, frame: FrameInput, T_init: np.ndarray | None = None) -> FitResult:
         """Track into the next frame from T_init (default: a constant-velocity prediction); re-initialise
         when lost."""
