@@ -99,8 +99,7 @@ class ColourModel:
         prob = self.probability(np.ascontiguousarray(image[r0:r1, c0:c1]))
         return float((prob[region[r0:r1, c0:c1]] > self.opt.threshold).mean())
 
-    def detect_anywhere(self, image: np.ndarray, silhouette: np.ndarray, band_px: int,
-                        exclude: np.ndarray | None = None) -> np.ndarray:
+    def detect_anywhere(self, image: np.ndarray, silhouette: np.ndarray, band_px: int) -> np.ndarray:
         """The object's colour pixels around wherever in the image the expected `silhouette` (the
         predicted one, shifted) covers most of them, within `band_px` of it. Empty when the model is not
         `distinctive` or no shift covers `min_cover` of the silhouette with the object's colours. For
@@ -112,8 +111,6 @@ class ColourModel:
         if not self.distinctive or len(ys) < 16:
             return np.zeros((h, w), bool)
         hits = cv2.GaussianBlur(self.probability(image), (0, 0), 1.0) > self.opt.threshold
-        if exclude is not None:
-            hits &= ~exclude
         hits = cv2.morphologyEx(hits.astype(np.uint8), cv2.MORPH_OPEN, disk(1)).astype(np.float32)
         y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
         template = silhouette[y0:y1, x0:x1].astype(np.float32)
