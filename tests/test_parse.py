@@ -69,7 +69,7 @@ def test_parse_first_frames_end_to_end(place_video, tmp_path):
         assert (1 - poses[f"residual_{name}"]).min() > 0.8
         for i, f in enumerate(frames):
             dt, _ = pose_distance(poses[f"T_cam_{name}"][i], gt[f"T_cam_{name}"][f])
-            assert dt < 0.05, (name, f, dt)
+            assert dt < (0.015 if i == 0 else 0.05), (name, f, dt)  # the first frame is polished on its mask
     assert "skills not parsed" in (out / "report.html").read_text()
     # resume: a second run reuses every finished stage and reproduces the poses exactly
     with pytest.raises(UserError):

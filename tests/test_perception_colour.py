@@ -60,3 +60,31 @@ def test_depth_limited_slides_along_the_ray():
     assert np.allclose(out[:3, 3] / out[2, 3], T[:3, 3] / T[2, 3])  # same pixel
     assert np.allclose(out[:3, :3], T[:3, :3])
     assert _depth_limited(T, z_ref=0.98, max_step=0.05) is T
+
+
+def test_a_resting_object_moves_only_on_evidence():
+    """_rests: most tracks still → rests; almost none → moved; undecided or no tracks → the rest pose's
+    silhouette decides outside the ignored pixels (a hand covering the object is not a move)."""
+    from types import SimpleNamespace
+
+    from video2robo.parse.fit_video import TrackingOptions, _rests
+
+    opt = TrackingOptions()
+    silhouette = np.zeros((40, 40), bool)
+    silhouette[10:30, 10:30] = True
+
+    def obj(still):
+        return SimpleNamespace(tracks=SimpleNamespace(still_fraction=lambda *a: still), ref_T=np.eye(4),
+                               fitter=SimpleNamespace(render_full=lambda T, w, h, fine: (silhouette.astype(float), None)))
+
+    none = np.zeros_like(silhouette)
+    rests, fit = _rests(obj(0.9), np.eye(4), none, none, opt)
+    assert rests and np.isnan(fit)  # no fit needed to confirm anything
+    assert _rests(obj(0.1), np.eye(4), silhouette, none, opt)[0] is False  # the tracks saw it move
+    hand = np.zeros_like(silhouette)
+    hand[10:30, 10:22] = True  # covers 60 % of the object: its visible rest fits what is left of the mask
+    rests, fit = _rests(obj(float("nan")), np.eye(4), silhouette & ~hand, hand, opt)
+    assert rests and fit == 1.0
+    moved = np.roll(silhouette, 12, axis=1)  # the mask is elsewhere: the rest pose fits it badly
+    rests, fit = _rests(obj(0.4), np.eye(4), moved, none, opt)
+    assert not rests and fit < 0.5

@@ -53,13 +53,15 @@ def test_pnp_follows_a_turning_object():
         assert T is not None and inl.mean() > 0.8
         assert np.linalg.norm(T[:3, 3] - _pose(t)[:3, 3]) < 0.003
         assert rotation_angle(T[:3, :3], _pose(t)[:3, :3]) < np.radians(1.0)
-        assert tracks.displacement_px() > 0.5  # it moves
+        assert tracks.still_fraction(_pose(t - 1), _pose(t - 1), 1.0) < 0.2  # it moved (a fixed camera)
+        # ...as far as a resting object would have appeared to move had the camera moved it to _pose(t)
+        assert tracks.still_fraction(_pose(t), _pose(t - 1), 1.0) > 0.9
         tracks.update(gray, _pose(t), alpha, depth, alpha > 0.5)
         T_prev = T
     gray, _, _ = _view(tex, T_prev)
     tracks.advance(gray)
     tracks.advance(gray)
-    assert tracks.displacement_px() < 0.7  # one frame of residual motion since the last update, then none
+    assert tracks.still_fraction(_pose(15), _pose(15), 1.0) > 0.9  # then it rests
 
 
 def test_wrong_pose_prunes_tracks_and_nothing_to_seed_without_texture():
@@ -76,4 +78,4 @@ def test_wrong_pose_prunes_tracks_and_nothing_to_seed_without_texture():
     assert np.median(np.linalg.norm(uv - tracks.xy, axis=1)) < 0.5  # new seeds agree with the pose given
     flat = ModelTracks(K, SIDE * 1.4)
     flat.update(np.full_like(gray, 128), _pose(0), alpha, depth, alpha > 0.5)
-    assert len(flat) == 0 and flat.displacement_px() == float("inf")
+    assert len(flat) == 0 and np.isnan(flat.still_fraction(_pose(0), _pose(0), 1.0))  # no evidence either way

@@ -5,7 +5,7 @@ import pytest
 
 from video2robo.errors import UserError
 from video2robo.geometry import axis_angle_to_rotmat, make_pose
-from video2robo.parse.world import camera_is_static, fill_invalid, world_from_target
+from video2robo.parse.world import fill_invalid, target_rests, world_from_camera_motion
 from video2robo.skills import SkillParams, detect_grasp_release, parse_skills
 
 
@@ -62,8 +62,43 @@ def test_world_from_static_target():
     T_cam_target[3, :3, 3] += 0.05  # one bad fit
     valid = np.ones(10, bool)
     points = np.array([[0, 0, -0.03], [0, 0, 0.05]])
-    assert camera_is_static(T_cam_target, valid, size=0.1)
-    T_world_cam = world_from_target(T_cam_target, valid, points, static=True)
+    still = np.repeat(np.eye(4)[None], 10, axis=0)
+    assert target_rests(T_cam_target, valid, still, size=0.1)
+    T_world_cam = world_from_camera_motion(T_cam_target, valid, points, still)
     assert np.allclose(T_world_cam, T_world_cam[0])
     T_world_target = T_world_cam[0] @ T_cam_target[0]
     assert abs((T_world_target[:3, :3] @ points[0] + T_world_target[:3, 3])[2]) < 1e-9  # lowest point on the table
+
+
+def test_world_follows_the_camera_motion():
+    """A moving camera: the resting target's per-frame fits and the camera motion give one world frame
+    in which the target stays put and the camera moves as it did."""
+    rng = np.random.default_rng(0)
+    T_world_cam = np.stack([make_pose(axis_angle_to_rotmat(np.array([-2.2, 0, 0]) + rng.normal(0, 0.03, 3)),
+                                      np.array([0, -0.6, 0.5]) + rng.normal(0, 0.02, 3)) for _ in range(12)])
+    points = np.array([[0, 0, -0.03], [0, 0, 0.05]])
+    T_world_target = make_pose(np.eye(3), np.array([0, 0, 0.03]))
+    T_cam_target = np.linalg.inv(T_world_cam) @ T_world_target
+    T_cam_cam0 = np.linalg.inv(T_world_cam) @ T_world_cam[0]
+    valid = np.ones(12, bool)
+    out = world_from_camera_motion(T_cam_target, valid, points, T_cam_cam0)
+    np.testing.assert_allclose(out, T_world_cam, atol=1e-9)
+    assert target_rests(T_cam_target, valid, T_cam_cam0, size=0.1)
+    moved = T_cam_target.copy()
+    moved[6:, :3, 3] += moved[6:, :3, :3] @ np.array([0.0, 0.05, 0.0])  # pushed 5 cm along the table half-way
+    assert not target_rests(moved, valid, T_cam_cam0, size=0.1)
+
+
+def test_robust_mean_pose_ignores_a_flipped_cluster():
+    """A symmetric target's fit flipped by 90° in a third of the frames must not tilt the mean pose."""
+    from video2robo.geometry.so3 import rotation_angle
+    from video2robo.parse.world import robust_mean_pose
+
+    rng = np.random.default_rng(3)
+    T = np.stack([make_pose(axis_angle_to_rotmat(rng.normal(0, 0.01, 3)), np.array([0.1, 0.0, 0.6]) + rng.normal(0, 0.002, 3))
+                  for _ in range(30)])
+    T[20:, :3, :3] = T[20:, :3, :3] @ axis_angle_to_rotmat(np.array([0.0, 0.0, np.pi / 2]))
+    T[20:, :3, 3] += 0.04
+    mean = robust_mean_pose(T)
+    assert rotation_angle(mean[:3, :3], np.eye(3)) < 0.01
+    assert np.linalg.norm(mean[:3, 3] - [0.1, 0.0, 0.6]) < 0.005

@@ -45,6 +45,7 @@ class ParseConfig:
     tracker: str = "lk"
     tracker_checkpoint: Optional[Path] = None
     camera: Literal["auto", "static", "moving"] = "auto"
-    """Static camera: the world frame is fixed; moving: it follows the target's per-frame fit."""
+    """static: the camera is fixed (one world frame); auto/moving: the camera's motion is tracked from the
+    table around the target (which rests on it)."""
     overlay: bool = True
     fit: FitConfig = field(default_factory=FitConfig)

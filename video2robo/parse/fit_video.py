@@ -1,18 +1,26 @@
 """Pose tracking of all task objects through the video, frame by frame and jointly.
 
-The fitted model is the source of truth and the propagated 2D masks are a noisy cue. Per frame:
+The fitted model is the source of truth and the propagated 2D masks are a noisy cue. The camera's own
+motion is tracked from the table around the resting `table_object` (perception.camera_motion), so
+motion models and the "did not move" test work in the first camera's frame, where a resting object
+stays put however the phone moves. Per frame:
+0. track the camera (`T_cam_cam0`);
 1. predict each object's pose: PnP-RANSAC on its model-anchored point tracks (perception.model_tracks)
    moved by Lucas–Kanade, else a constant-velocity guess;
 2. render every object at its prediction; where another object is in front, pixels are `ignore`d by
    the losses and removed from the mask (occlusion by the other object is not evidence of absence);
-3. choose the mask: of the propagated mask and the object's colour-model detection near the
+3. mark what is in front of the object and is none of the objects: pixels that differ from the first
+   frame's table warped by the camera's motion (perception.occluders) and lack the object's colours
+   (the hand, its shadow) are ignored too;
+   choose the mask: of the propagated mask and the object's colour-model detection near the
    prediction, the one agreeing best with the predicted silhouette; the colour detection alone when
    only it overlaps the prediction somewhat (re-detection); otherwise the predicted silhouette. When
    the colour model is distinctive and the predicted silhouette is mostly not the object's colour
    (the object moved further than the tracks and the local search follow), the object's colour blob
    is looked for in the whole frame and the fit starts there;
-4. hold the pose when the tracks say the object did not move since its last fit (a resting object
-   stays put instead of jittering with its mask), otherwise fit it (Adam from the prediction, with
+4. hold the pose (in the first camera's frame) when the tracks say the object did not move since its
+   last fit, the camera's motion taken off (a resting object stays put instead of jittering with its
+   mask and drifting in depth), otherwise fit it (Adam from the prediction, with
    the track loss on the model-anchored tracks);
 5. after a good fit, prune and re-seed the tracks from the render of the fitted pose.
 """
@@ -27,9 +35,11 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from video2robo.perception.camera_motion import CameraMotionOptions, CameraTracker, table_plane
 from video2robo.perception.colour_model import ColourModel
 from video2robo.perception.masks import disk, iou
 from video2robo.perception.model_tracks import ModelTrackOptions, ModelTracks
+from video2robo.perception.occluders import OccluderOptions, TableChanges
 
 MASK_SOURCES = ("perception", "prior", "none", "colour", "redetect")
 
@@ -40,13 +50,22 @@ class TrackingOptions:
     redetect_iou: float = 0.3  # ...the colour mask even when it overlaps less (the prediction is off)
     band_frac: float = 0.15  # observed masks count within this × the prediction's diameter of it...
     lost_band_frac: float = 0.3  # ...further when the prediction is only a constant-velocity guess
-    still_px: float = 0.4  # median track motion since the last fit below which the pose is held
+    still_px: float = 1.0  # a track that moved less than this since the last fit (camera motion taken off)...
+    still_frac: float = 0.6  # ...is still; when this share of the tracks is, the pose is held;
+    moved_frac: float = 0.2  # when less than this share is, the object moved (in between: see _rests)
+    rest_iou: float = 0.75  # tracks undecided: held when the silhouette at rest still fits this well,
+    move_gain: float = 0.1  # ...and moved only when the fit explains the mask this much better (IoU)
+    polish_clutter: float = 0.02  # a rest pose is polished once ignored pixels near it are at most this
+    # share of its silhouette (the hand has gone)...
+    polish_iou: float = 0.5  # ...on a mask agreeing with the rest pose at least this well
     max_depth_step: float = 0.3  # depth change per fitted frame at most this × the object's size
     hidden_frac: float = 0.2  # a prediction this little visible past the other objects counts as hidden
     learn_residual: float = 0.2  # fits at least this good (1 - IoU) teach the colour model the background
     lost_support: float = 0.25  # a distinctive colour model seeing less than this share of the predicted
     # silhouette in the object's colours means the object is not there: look for it in the whole frame
     tracks: ModelTrackOptions = field(default_factory=ModelTrackOptions)
+    camera: CameraMotionOptions = field(default_factory=CameraMotionOptions)
+    occluders: OccluderOptions | None = field(default_factory=OccluderOptions)  # None: no occluder masks
 
 
 class _Object:
@@ -63,7 +82,10 @@ class _Object:
         self.reinit, self.reacquired, self.held, self.pnp = (np.zeros(n, bool) for _ in range(4))
         self.mask_source = np.full(n, MASK_SOURCES.index("none"), np.int8)
         self.used = np.zeros((n,) + (0, 0), bool)
-        self.ref_T: np.ndarray | None = None  # pose of the last good fit (the tracks' motion reference)
+        self.ref_T: np.ndarray | None = None  # pose of the last good fit (the tracks' motion reference)...
+        self.ref_C = np.eye(4)  # ...and the camera's T_cam_cam0 then
+        self.T0: list[np.ndarray] = []  # well-fitted poses in the first camera's frame (the motion model)
+        self.polished = True  # the current rest pose was refined on a clean mask (the first frame's is)
         self.t_init = self.t_track = 0.0
         # per-frame scratch
         self.T_init = None
@@ -134,10 +156,75 @@ def _moved_to(T: np.ndarray, silhouette: np.ndarray, found: np.ndarray, K: np.nd
     return out
 
 
+def _rests(o: _Object, T_rest: np.ndarray, mask: np.ndarray, occ: np.ndarray, opt: TrackingOptions) -> tuple[bool, float]:
+    """Did the object stay where it last rested (T_rest: that pose seen from the camera now)? Returns
+    (rests, the rest pose's silhouette IoU when the move must be confirmed by the fit, else NaN).
+    Most tracks still: it rests; almost none: it moved. In between, or too few tracks left to tell (the
+    object is covered, or has no texture), the silhouette at rest decides, outside the ignored pixels:
+    it rests when that still fits the mask well, and otherwise only a fit that explains the mask
+    clearly better moves it (see `move_gain`)."""
+    still = o.tracks.still_fraction(T_rest, o.ref_T, opt.still_px)
+    if np.isfinite(still) and still >= opt.still_frac:
+        return True, float("nan")
+    if np.isfinite(still) and still < opt.moved_frac:
+        return False, float("nan")
+    h, w = mask.shape
+    keep = ~occ
+    at_rest = (o.fitter.render_full(T_rest, w, h, fine=True)[0] > 0.5) & keep
+    fit = iou(at_rest, mask & keep)
+    return fit >= opt.rest_iou, fit
+
+
+def _polish_rest(o: _Object, r, frame, image: np.ndarray, gray: np.ndarray, occ: np.ndarray, C: np.ndarray,
+                 observed: bool, opt: TrackingOptions) -> None:
+    """Once an object that moved rests again with nothing near it (the hand gone), refine its rest pose
+    on the silhouette as on the first frame, and make that the reference: the fits while it was carried
+    under the hand rarely leave it exactly where it was put down. The mask is the observed one or the
+    colour detection around the rest pose, whichever agrees with it best."""
+    from dataclasses import replace
+
+    h, w = occ.shape
+    at_rest = o.fitter.render_full(r.T_cam_obj, w, h, fine=True)[0] > 0.5
+    band = _band(at_rest.sum(), opt.band_frac)
+    near = cv2.dilate(at_rest.astype(np.uint8), disk(band)) > 0
+    if occ[near].sum() > opt.polish_clutter * at_rest.sum():
+        return
+    candidates = [frame.mask] if observed else []
+    if o.colour is not None and o.colour.usable:
+        candidates.append(o.colour.detect(image, at_rest, band, exclude=occ))
+    scores = [iou(m, at_rest) for m in candidates]
+    if not scores or max(scores) < opt.polish_iou:
+        return
+    mask = candidates[int(np.argmax(scores))]
+    T, _, crop = o.fitter.polish(replace(frame, mask=mask, mask_from_prior=False), r.T_cam_obj)
+    o.polished = True
+    if crop is None:
+        return
+    o.fitter.amend_last(T)
+    alpha, depth = o.fitter.render_full(T, w, h, fine=True)
+    r.T_cam_obj, r.residual = T, 1.0 - iou(alpha > 0.5, mask)
+    o.tracks.update(gray, T, alpha, depth, mask & ~occ)
+    o.ref_T, o.ref_C = T, C
+
+
+def _predict(o: _Object, C: np.ndarray) -> np.ndarray:
+    """Constant-velocity prediction in the first camera's frame, seen from the camera now (C = T_cam_cam0);
+    the last pose when the step would be implausibly large."""
+    h = o.T0
+    T = h[-1]
+    if len(h) >= 2:
+        T_cv = h[-1] @ np.linalg.inv(h[-2]) @ h[-1]
+        if np.linalg.norm(T_cv[:3, 3] - T[:3, 3]) <= 0.5 * o.fitter.size:
+            T = T_cv
+    return C @ T
+
+
 def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool = True,
-              options: TrackingOptions | None = None) -> dict[str, dict]:
-    """Fit every object in every frame; returns name → arrays for work/fit_<name>.npz (T_cam, residual,
-    valid, reinit, reacquired, held, pnp, mask_source, used_masks, init_s, track_s_per_frame, scale)."""
+              options: TrackingOptions | None = None, table_object: str | None = None) -> tuple[dict[str, dict], dict]:
+    """Fit every object in every frame. Returns (name → arrays for work/fit_<name>.npz: T_cam, residual,
+    valid, reinit, reacquired, held, pnp, mask_source, used_masks, init_s, track_s_per_frame, scale;
+    camera arrays for work/camera.npz: T_cam_cam0, inliers). Without `table_object` (an object resting
+    on the table from the first frame) the camera is taken as fixed."""
     from video2robo.pose.fit import FrameInput
 
     opt = options or TrackingOptions()
@@ -148,19 +235,33 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
         o = _Object(nm, models[nm], K, fit_cfg, n, int(np.argmax(visible)), depths is not None, opt)
         o.used = np.zeros((n, h, w), bool)
         objs.append(o)
+    C = np.repeat(np.eye(4)[None], n, axis=0)  # T_cam_cam0
+    inliers = np.zeros(n, np.int32)
+    camera: CameraTracker | None = None
+    changes: TableChanges | None = None
+    table = next((o for o in objs if o.name == table_object and o.first == 0), None)
     bar = tqdm(range(n), desc="fit poses", unit="frame", disable=not progress)
     for i in bar:
         rgb = frames[i].astype(np.float32) / 255
         gray = cv2.cvtColor(frames[i], cv2.COLOR_RGB2GRAY)
         depth_i = None if depths is None else depths[i]
         active = [o for o in objs if i >= o.first]
+        if camera is not None:  # 0. the camera
+            exclude = np.zeros((h, w), bool)
+            for o in objs:
+                exclude |= masks[o.name][i]
+                if o.alpha is not None:
+                    exclude |= o.alpha > 0.05
+            C[i] = camera.advance(gray, exclude)
+            inliers[i] = camera.inliers
+        changed = changes.changed(frames[i], C[i]) if changes is not None and i > 0 else None
         for o in active:  # 1. predictions
             t0 = time.perf_counter()
             if i == o.first:
                 o.T_init, o.pnp_ok = None, False
             else:
                 o.tracks.advance(gray)
-                T_pred = o.fitter.predict()
+                T_pred = _predict(o, C[i])
                 T_pnp, _ = o.tracks.pnp(T_pred)
                 o.pnp_ok = T_pnp is not None
                 o.T_init = T_pnp if o.pnp_ok else T_pred
@@ -185,6 +286,8 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                     else:
                         front = p.alpha > 0.5
                         occ |= front & ((o.alpha <= 0.5) | (p.depth < o.depth))
+                if changed is not None and o.colour is not None and o.colour.usable:
+                    occ |= changed & (o.colour.probability(frames[i]) <= o.colour.opt.threshold)  # the hand, mostly
                 mask, source, occ = _choose_mask(o, frames[i], masks[o.name][i], occ, opt)
                 if source == "redetect":  # start the fit where the object was found, at the predicted depth
                     o.T_init = _moved_to(o.T_init, o.alpha > 0.5, mask, K)
@@ -194,20 +297,35 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 o.pnp[i] = o.pnp_ok
                 frame = FrameInput(rgb, mask, depth_i, o.tracks.xy, np.ones(len(o.tracks), bool), None,
                                    mask_from_prior=source == "prior", track_points=o.tracks.points, ignore=occ)
-                if source != "redetect" and o.ref_T is not None and o.tracks.displacement_px() < opt.still_px:
-                    r = o.fitter.hold(frame, o.ref_T, valid=True)
+                T_rest = None if o.ref_T is None else C[i] @ np.linalg.inv(o.ref_C) @ o.ref_T  # had it not moved
+                rests, rest_iou = (False, float("nan")) if source == "redetect" or T_rest is None else \
+                    _rests(o, T_rest, mask, occ, opt)
+                if rests:
+                    r = o.fitter.hold(frame, T_rest, valid=True)
                     o.held[i] = True
+                    if not o.polished:
+                        _polish_rest(o, r, frame, frames[i], gray, occ, C[i], source in ("perception", "colour"), opt)
                 else:
                     r = o.fitter.next(frame, T_init=o.T_init)
-                    if o.ref_T is not None and not r.reinitialised:
-                        r.T_cam_obj = _depth_limited(r.T_cam_obj, o.ref_T[2, 3], opt.max_depth_step * o.fitter.size)
+                    if np.isfinite(rest_iou) and 1.0 - r.residual < rest_iou + opt.move_gain:
+                        # a fit that explains the mask hardly better than the rest pose does not move
+                        # the object (a covered resting object slid under the hand, or drifted in depth)
+                        r.T_cam_obj, r.residual, r.reinitialised, r.valid = T_rest, 1.0 - rest_iou, False, True
+                        o.fitter.amend_last(T_rest)
+                        o.held[i] = True
+                    else:
+                        o.polished = False
+                    if not o.held[i] and T_rest is not None and not r.reinitialised:
+                        r.T_cam_obj = _depth_limited(r.T_cam_obj, T_rest[2, 3], opt.max_depth_step * o.fitter.size)
                         o.fitter.amend_last(r.T_cam_obj)
             o.T[i], o.residual[i], o.valid[i], o.reinit[i] = r.T_cam_obj, r.residual, r.valid, r.reinitialised
             o.used[i] = mask
+            if r.valid or not o.T0:  # the motion model, in the first camera's frame
+                o.T0.append(np.linalg.inv(C[i]) @ r.T_cam_obj)
             if r.valid and not o.held[i]:
                 alpha, depth = o.fitter.render_full(r.T_cam_obj, w, h, fine=True)
                 o.tracks.update(gray, r.T_cam_obj, alpha, depth, mask & ~occ)
-                o.ref_T = r.T_cam_obj
+                o.ref_T, o.ref_C = r.T_cam_obj, C[i]
                 if i > o.first and r.residual <= opt.learn_residual:
                     o.colour.learn_background(frames[i], cv2.dilate((alpha > 0.05).astype(np.uint8), disk(3)) == 0)
             if i == o.first:
@@ -216,6 +334,16 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 o.t_init = time.perf_counter() - t0
             else:
                 o.t_track += time.perf_counter() - t0
+        if i == 0 and table is not None:  # the table under the resting object, from its first fit
+            points = table.fitter.model.means.numpy() * table.fitter.scale
+            plane = table_plane(table.T[0], points)
+            camera = CameraTracker(K, *plane, opt.camera)
+            exclude = np.zeros((h, w), bool)
+            for o in objs:
+                exclude |= masks[o.name][0] | (o.alpha > 0.05 if o.alpha is not None else False)
+            camera.start(gray, exclude)
+            if opt.occluders is not None:
+                changes = TableChanges(frames[0], exclude, K, *plane, opt.occluders)
         bar.set_postfix({o.name: f"{1 - o.residual[i]:.2f}" for o in active})
     out = {}
     for o in objs:
@@ -224,4 +352,4 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                            held=o.held, pnp=o.pnp, mask_source=o.mask_source, used_masks=np.packbits(o.used, axis=-1),
                            init_s=np.array(o.t_init), track_s_per_frame=np.array(o.t_track / max(n - o.first - 1, 1)),
                            scale=np.array(o.fitter.scale))
-    return out
+    return out, {"T_cam_cam0": C, "inliers": inliers}

@@ -180,15 +180,20 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     # 3. poses ------------------------------------------------------------------------------------
     depths = _load_depths(cfg.depth_dir, frame_indices, h, w) if cfg.depth_dir else None
     key = {"models": {nm: model_files.get(nm) for nm in names}, "sizes": {nm: sizes.get(nm) for nm in names},
-           "fit": repr(cfg.fit), "K": K.round(6).tolist(), "depth": str(cfg.depth_dir), **base_key, "tracking": 2}
-    fit_paths = [out / "work" / f"fit_{nm}.npz" for nm in names]
+           "fit": repr(cfg.fit), "K": K.round(6).tolist(), "depth": str(cfg.depth_dir), **base_key, "tracking": 3,
+           "camera": cfg.camera}
+    fit_paths = [out / "work" / f"fit_{nm}.npz" for nm in names] + [out / "work" / "camera.npz"]
     if not (prog.done("fit", key) and all(p.is_file() for p in fit_paths)):
         from video2robo.parse.fit_video import fit_video
 
-        for nm, arrays in fit_video(names, models, frames, masks, depths, K, cfg.fit, progress).items():
+        fitted, camera = fit_video(names, models, frames, masks, depths, K, cfg.fit, progress,
+                                   table_object=None if cfg.camera == "static" else target_name)
+        for nm, arrays in fitted.items():
             save_arrays(out / "work" / f"fit_{nm}.npz", **arrays)
+        save_arrays(out / "work" / "camera.npz", **camera)
         prog.mark("fit", key)
     fits = {nm: load_arrays(out / "work" / f"fit_{nm}.npz") for nm in names}
+    camera = load_arrays(out / "work" / "camera.npz")
     for obj in objects:  # final models carry the fitted metric scale (1 unless depth made it observable)
         scale = float(fits[obj.name]["scale"])
         models[obj.name] = models[obj.name].scaled(scale) if abs(scale - 1) > 1e-9 else models[obj.name]
@@ -196,19 +201,27 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         save_ply(models[obj.name], out / obj.model)
 
     # 4. world frame and skills -------------------------------------------------------------------
-    from video2robo.parse.world import T_world_target_rest, camera_is_static, fill_invalid, world_from_target
+    from video2robo.parse.world import T_world_target_rest, fill_invalid, target_rests, world_from_camera_motion
     from video2robo.skills import SkillParams, parse_skills
 
     src, tgt = source_name, target_name
     pts = {nm: models[nm].means.numpy() for nm in names}
-    tgt_size = float(np.ptp(pts[tgt], axis=0).max())
-    static = cfg.camera == "static" or (cfg.camera == "auto" and camera_is_static(fits[tgt]["T_cam"], fits[tgt]["valid"], tgt_size))
-    T_world_cam = world_from_target(fits[tgt]["T_cam"], fits[tgt]["valid"], pts[tgt], static)
+    T_cam_cam0 = camera["T_cam_cam0"]
+    tracked = camera["inliers"][1:] > 0
+    if cfg.camera != "static" and len(tracked) and tracked.mean() < 0.8:
+        warnings.append(f"the camera's motion was found in only {tracked.mean():.0%} of the frames (too little table "
+                        "texture around the objects); the world frame holds the last found camera pose in the rest")
+    static = cfg.camera == "static" or bool(np.abs(T_cam_cam0 - np.eye(4)).max() < 1e-12)
+    rests = target_rests(fits[tgt]["T_cam"], fits[tgt]["valid"], T_cam_cam0, float(np.ptp(pts[tgt], axis=0).max()))
+    if not rests:
+        warnings.append(f"the target '{tgt}' does not seem to rest on the table throughout (its fits, the camera's "
+                        "motion taken off, move): its per-frame fits are kept, and the world frame is less certain")
+    T_world_cam = world_from_camera_motion(fits[tgt]["T_cam"], fits[tgt]["valid"], pts[tgt], T_cam_cam0)
     poses = {"T_world_cam": T_world_cam}
     T_world = {}
     for nm in names:
         T_cam = fill_invalid(fits[nm]["T_cam"], fits[nm]["valid"])
-        if nm == tgt and static:  # resting target, static camera: one pose for the whole video
+        if nm == tgt and rests:  # resting target: one pose in the world for the whole video
             T_cam = np.linalg.inv(T_world_cam) @ T_world_target_rest(pts[tgt])
         poses[f"T_cam_{nm}"], poses[f"residual_{nm}"], poses[f"valid_{nm}"] = T_cam, fits[nm]["residual"], fits[nm]["valid"]
         T_world[nm] = T_world_cam @ T_cam
@@ -227,7 +240,8 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     save_arrays(out / "poses.npz", **poses)
     demo = DemoInfo(task=cfg.task, fps=float(fps), width=w, height=h, K=K.tolist(), objects=objects,
                     frame_indices=frame_indices, skills=skills, source_video=str(cfg.video), intrinsics_source=k_source,
-                    warnings=warnings + (["camera treated as static"] if static else ["camera treated as moving"]))
+                    warnings=warnings + (["camera treated as static"] if static else ["camera motion tracked from the table"])
+                    + ([f"target '{tgt}' rests: one world pose for the whole video"] if rests else []))
     save_info(out, demo)
 
     # 5. pictures ---------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from video2robo.geometry.so3 import quat_slerp, quat_to_rotmat, rotmat_to_quat, rotation_angle
+from video2robo.geometry.so3 import quat_slerp, quat_to_rotmat, rotation_angle, rotmat_to_quat
 
 
 def fill_invalid(T: np.ndarray, valid: np.ndarray) -> np.ndarray:
@@ -29,28 +29,35 @@ def fill_invalid(T: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return T
 
 
-def robust_mean_pose(T: np.ndarray) -> np.ndarray:
-    """Pose with the median translation and the rotation closest to the chordal mean."""
+def robust_mean_pose(T: np.ndarray, inlier_angle: float = 0.15) -> np.ndarray:
+    """Pose with the median translation and the chordal mean of the rotations within `inlier_angle`
+    (radians) of their medoid: a cluster of wrong fits (a symmetric object's fit flipped by 90° while
+    covered) must not drag the mean between the two."""
     out = np.eye(4)
     out[:3, 3] = np.median(T[:, :3, 3], axis=0)
-    U, _, Vt = np.linalg.svd(T[:, :3, :3].sum(0))
-    R = U @ Vt
-    if np.linalg.det(R) < 0:
+    R = T[:, :3, :3]
+    step = max(1, len(R) // 200)  # the medoid from at most ~200 samples
+    sample = R[::step]
+    cos = (np.einsum("aij,bij->ab", sample, sample) - 1.0) / 2.0
+    medoid = sample[int(np.argmin(np.arccos(np.clip(cos, -1.0, 1.0)).sum(axis=1)))]
+    near = rotation_angle(R, np.broadcast_to(medoid, R.shape)) <= inlier_angle
+    U, _, Vt = np.linalg.svd(R[near].sum(0))
+    if np.linalg.det(U @ Vt) < 0:
         U[:, -1] *= -1
-        R = U @ Vt
-    out[:3, :3] = R
+    out[:3, :3] = U @ Vt
     return out
 
 
-def camera_is_static(T_cam_target: np.ndarray, valid: np.ndarray, size: float) -> bool:
-    """True when the (static) target barely moves in the camera frame: the camera did not move."""
-    T = T_cam_target[valid]
+def target_rests(T_cam_target: np.ndarray, valid: np.ndarray, T_cam_cam0: np.ndarray, size: float) -> bool:
+    """True when the target's fits, the camera's motion taken off, mostly stay at one pose: it rested
+    throughout, and one pose (their robust mean) describes it better than any single noisy fit."""
+    T = np.linalg.inv(T_cam_cam0[valid]) @ T_cam_target[valid]
     if len(T) < 3:
         return True
     ref = robust_mean_pose(T)
     dt = np.linalg.norm(T[:, :3, 3] - ref[:3, 3], axis=1)
     da = rotation_angle(T[:, :3, :3], ref[:3, :3])
-    # medians: the target's fit may drift while the source occludes it; a moving camera moves it always
+    # medians: the target's fit may drift while the source occludes it; a moved target moves for good
     return bool(np.median(dt) < 0.1 * size and np.median(da) < 0.08)
 
 
@@ -61,11 +68,11 @@ def T_world_target_rest(model_points: np.ndarray) -> np.ndarray:
     return T
 
 
-def world_from_target(T_cam_target: np.ndarray, valid: np.ndarray, target_points: np.ndarray, static: bool) -> np.ndarray:
-    """T_world_cam per frame, assuming the target rests on the table throughout the video."""
-    T_wt = T_world_target_rest(target_points)
-    if static:
-        T_ct = np.repeat(robust_mean_pose(T_cam_target[valid])[None], len(T_cam_target), axis=0)
-    else:
-        T_ct = fill_invalid(T_cam_target, valid)
-    return T_wt @ np.linalg.inv(T_ct)
+def world_from_camera_motion(T_cam_target: np.ndarray, valid: np.ndarray, target_points: np.ndarray,
+                             T_cam_cam0: np.ndarray) -> np.ndarray:
+    """T_world_cam per frame from the camera's motion relative to the first frame (identity for a fixed
+    camera), with the world anchored on the target, which rests on the table throughout the video: its
+    pose in the first camera's frame is the robust mean over its well-fitted frames."""
+    T_cam0_target = np.linalg.inv(T_cam_cam0[valid]) @ T_cam_target[valid] if valid.any() else T_cam_target[:1]
+    T_world_cam0 = T_world_target_rest(target_points) @ np.linalg.inv(robust_mean_pose(T_cam0_target))
+    return T_world_cam0 @ np.linalg.inv(T_cam_cam0)

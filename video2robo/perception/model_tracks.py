@@ -9,8 +9,8 @@ fit, tracks that disagree with the fitted pose (slid onto an occluder or the bac
 away from the camera are dropped, and new ones are seeded when too few remain. Because seeds come from
 the render of the fitted pose, a drifting or lost 2D mask cannot take the tracks off the object.
 
-The tracks also tell when the object did not move: the median displacement since the last fitted
-frame (see `displacement_px`).
+The tracks also tell when the object did not move: most of them stayed where a resting object would
+be (see `still_fraction`).
 """
 
 from __future__ import annotations
@@ -68,11 +68,18 @@ class ModelTracks:
         """Drop every track (they followed something else: the object was re-found elsewhere)."""
         self.xy, self.points, self.ref_xy = np.zeros((0, 2)), np.zeros((0, 3)), np.zeros((0, 2))
 
-    def displacement_px(self) -> float:
-        """Median image motion of the tracks since the last fitted frame (inf with too few tracks)."""
-        d = np.linalg.norm(self.xy - self.ref_xy, axis=1)
+    def still_fraction(self, T_now: np.ndarray, T_ref: np.ndarray, px: float) -> float:
+        """Share of the tracks that moved less than `px` pixels since the last fitted frame beyond what
+        the camera's motion explains: T_ref is the fitted pose then, T_now where the object would be now
+        had it rested. 0 with too few tracks. A share, not a mean, because the tracks an occluder drags
+        along (a hand, another object passing in front) must not make a resting object move. NaN when
+        too few tracks are left to tell (the object is covered, or has no texture)."""
+        if len(self.xy) < self.opt.min_pnp:
+            return float("nan")
+        motion = (self.xy - self.ref_xy) - (self.project(T_now)[0] - self.project(T_ref)[0])
+        d = np.linalg.norm(motion, axis=1)
         d = d[np.isfinite(d)]
-        return float(np.median(d)) if len(d) >= self.opt.min_pnp else float("inf")
+        return float(np.mean(d < px)) if len(d) >= self.opt.min_pnp else float("nan")
 
     def pnp(self, T_guess: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         """Pose from the 2D–3D pairs by RANSAC PnP started at T_guess: (T_cam_obj or None, inliers)."""

@@ -206,9 +206,9 @@ class ObjectFitter:
         return pose_of(res.x)
 
     def _adam(self, frame: FrameInput, T_init: np.ndarray, iters: int, min_iters: int, with_tracks: bool,
-              weights: LossWeights | None = None):
+              weights: LossWeights | None = None, crop_size: int | None = None):
         cfg = self.cfg
-        crop = crop_around(frame.mask, cfg.crop_size)
+        crop = crop_around(frame.mask, crop_size or cfg.crop_size)
         cam = crop.camera(self.K)
         K_crop = torch.as_tensor(cam.K, dtype=torch.float32)
         obs = self._observation(frame, crop, with_tracks)
@@ -252,7 +252,23 @@ class ObjectFitter:
             if best is None or iou > best[0] + cfg.hypothesis_margin:
                 best = (iou, T, parts, crop, self.scale)
         _, T, parts, crop, self.scale = best
+        T, parts_p, crop_p = self.polish(frame, T)
+        if crop_p is not None:
+            parts, crop = parts_p, crop_p
         return self._finish(frame, T, parts, crop, reinit=False)
+
+    def polish(self, frame: FrameInput, T: np.ndarray) -> tuple[np.ndarray, dict, Crop | None]:
+        """T refined on the silhouette alone at a fine crop (see FitConfig.polish_iters), for a resting,
+        uncovered object whose mask is trustworthy; T itself when that does not fit the mask better.
+        Returns (pose, loss parts, crop; None when T was kept)."""
+        cfg = self.cfg
+        if cfg.polish_iters <= 0:
+            return T, {}, None
+        T_p, parts, crop = self._adam(frame, T, cfg.polish_iters, cfg.polish_iters * 2 // 3, with_tracks=False,
+                                      weights=replace(cfg.weights, rgb=0.0), crop_size=cfg.polish_crop_size)
+        if self._iou(T_p, frame, crop) >= self._iou(T, frame, crop):
+            return T_p, parts, crop
+        return T, {}, None
 
     def predict(self) -> np.ndarray:
         """Constant-velocity prediction of the next pose (held when the last step was implausible)."""

@@ -1,0 +1,85 @@
+"""Camera motion from the table: a textured plane seen by a moving camera (exact homographies)."""
+
+import cv2
+import numpy as np
+
+from video2robo.geometry import axis_angle_to_rotmat, make_pose
+from video2robo.perception.camera_motion import CameraTracker, table_plane
+
+W, H = 320, 240
+K = np.array([[260.0, 0, W / 2], [0, 260.0, H / 2], [0, 0, 1]])
+
+
+def _texture(rng) -> np.ndarray:
+    noise = rng.uniform(0, 255, (H // 4, W // 4)).astype(np.float32)
+    return cv2.resize(cv2.GaussianBlur(noise, (0, 0), 0.8), (W, H), interpolation=cv2.INTER_CUBIC).clip(0, 255).astype(np.uint8)
+
+
+def _plane_view(image0: np.ndarray, T_cam_cam0: np.ndarray, n: np.ndarray, d: float) -> np.ndarray:
+    """The first camera's view of the plane n·X = d, seen from a camera at T_cam_cam0."""
+    R, t = T_cam_cam0[:3, :3], T_cam_cam0[:3, 3]
+    Hm = K @ (R + np.outer(t, n) / d) @ np.linalg.inv(K)
+    # project pixel centres are OpenCV's integer pixels + 0.5: conjugate by the half-pixel shift
+    S = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1.0]])
+    return cv2.warpPerspective(image0, np.linalg.inv(S) @ Hm @ S, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+
+
+def test_camera_motion_is_recovered_from_a_textured_table():
+    rng = np.random.default_rng(0)
+    # a resting 6 cm object whose model z is the table's up direction, 60 cm from a camera looking down
+    T_cam_obj = make_pose(axis_angle_to_rotmat(np.array([2.2, 0.0, 0.0])), np.array([0.0, 0.05, 0.6]))
+    points = np.array([[0, 0, -0.03], [0, 0, 0.03]])
+    n, foot = table_plane(T_cam_obj, points)
+    assert np.isclose(n @ (T_cam_obj[:3, :3] @ points[0] + T_cam_obj[:3, 3]), n @ foot)
+    image0 = _texture(rng)
+    obj = np.zeros((H, W), bool)
+    obj[100:140, 140:180] = True  # objects are excluded from the corners
+    tracker = CameraTracker(K, n, foot)
+    tracker.start(image0, obj)
+    assert len(tracker.xy) > 100 and not obj[tracker.xy[:, 1].astype(int), tracker.xy[:, 0].astype(int)].any()
+    errors = []
+    for k in range(1, 16):  # hand-held drift: a few cm and degrees
+        T = make_pose(axis_angle_to_rotmat(0.002 * k * np.array([1.0, -2.0, 0.5])), 0.002 * k * np.array([1.0, 0.5, -0.8]))
+        C = tracker.advance(_plane_view(image0, T, n, n @ foot), obj)
+        assert tracker.inliers >= 15
+        errors.append(np.linalg.norm(C[:3, 3] - T[:3, 3]))
+        R_err = C[:3, :3] @ T[:3, :3].T
+        assert np.degrees(np.arccos(np.clip((np.trace(R_err) - 1) / 2, -1, 1))) < 0.3
+    assert max(errors) < 0.003  # metres, over ≥ 3 cm of motion
+
+
+def test_points_off_the_table_are_not_lifted():
+    """Only rays that meet the table near the resting object give 3D points (not the floor past its edge,
+    nor the sky above the horizon)."""
+    T_cam_obj = make_pose(axis_angle_to_rotmat(np.array([2.0, 0.0, 0.0])), np.array([0.0, 0.0, 0.6]))
+    n, foot = table_plane(T_cam_obj, np.array([[0, 0, 0.0]]))
+    assert n[1] < 0 and n[2] < 0  # up: towards the image top and the camera
+    tracker = CameraTracker(K, n, foot)
+    xy = np.array([[W / 2, H / 2], [W / 2, H - 1.0], [W / 2, 30.0], [W / 2, 1.0]])
+    pts, ok = tracker._lift(xy)
+    assert ok[0] and ok[1] and np.allclose(pts[:2] @ n, n @ foot)
+    assert not ok[2]  # 2 m out on the plane: the floor past the table's edge, or a wall
+    assert not ok[3]  # above the horizon
+
+
+def test_table_changes_mark_a_new_occluder_not_the_table():
+    """The first frame's table warped by the camera's motion matches the table now; a hand that entered
+    the view differs; the first frame's object pixels have no reference and are never marked."""
+    from video2robo.perception.occluders import TableChanges
+
+    rng = np.random.default_rng(1)
+    T_cam_obj = make_pose(axis_angle_to_rotmat(np.array([2.2, 0.0, 0.0])), np.array([0.0, 0.05, 0.6]))
+    n, foot = table_plane(T_cam_obj, np.array([[0, 0, -0.03], [0, 0, 0.03]]))
+    image0 = np.repeat(_texture(rng)[..., None], 3, axis=2)
+    obj = np.zeros((H, W), bool)
+    obj[100:140, 140:180] = True
+    changes = TableChanges(image0, obj, K, n, foot)
+    T = make_pose(axis_angle_to_rotmat(np.array([0.01, -0.02, 0.005])), np.array([0.01, 0.005, -0.008]))
+    now = _plane_view(image0, T, n, n @ foot)
+    hand = np.zeros((H, W), bool)
+    hand[20:80, 30:90] = True
+    now[hand] = (230, 180, 150)
+    out = changes.changed(now, T)
+    assert out[hand].mean() > 0.9
+    assert out[~hand].mean() < 0.01
+    assert not changes.changed(_plane_view(image0, T, n, n @ foot), T)[5:-5, 5:-5].any()  # nothing new: no change

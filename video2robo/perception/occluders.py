@@ -1,0 +1,60 @@
+"""What is in front of the table that is none of the task objects: the hand, mostly (no weights).
+
+With the camera's motion known (perception.camera_motion), the first frame's view of the table can be
+warped into any later frame by the table plane's homography. Pixels that differ from it show something
+that was not there: an object that moved, the hand, or a shadow. Those among them that do not have an
+object's colours are occluders (or a shadow, or table the source uncovered): for that object's fit they
+carry no evidence either way, so the losses ignore them instead of reading "not the object" there (the
+fit would shrink away from the hand holding it) or the silhouette snaps onto the hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from video2robo.perception.masks import disk
+
+
+@dataclass
+class OccluderOptions:
+    blur_sigma: float = 1.5  # compare blurred images: blur, compression and sub-pixel warps differ at edges
+    threshold: float = 30.0  # mean absolute RGB difference (0-255) above which a pixel changed
+    object_margin_px: int = 6  # the first frame's object pixels (and this margin) are not table: no reference
+    open_px: int = 1
+
+
+def plane_homography(K: np.ndarray, T_cam_cam0: np.ndarray, n: np.ndarray, d: float) -> np.ndarray:
+    """3x3 H mapping first-camera pixels of the plane n·X = d (first-camera frame) to pixels now."""
+    R, t = T_cam_cam0[:3, :3], T_cam_cam0[:3, 3]
+    return K @ (R + np.outer(t, n) / d) @ np.linalg.inv(K)
+
+
+class TableChanges:
+    """Pixels that differ from the first frame's table seen from the camera now (module docstring)."""
+
+    def __init__(self, frame0: np.ndarray, objects0: np.ndarray, K: np.ndarray, n: np.ndarray, foot: np.ndarray,
+                 options: OccluderOptions | None = None):
+        self.opt = options or OccluderOptions()
+        self.K, self.n = np.asarray(K, np.float64), np.asarray(n, np.float64)
+        self.d = float(self.n @ np.asarray(foot, np.float64))
+        self.ref = cv2.GaussianBlur(frame0.astype(np.float32), (0, 0), self.opt.blur_sigma)
+        self.known = (cv2.dilate(objects0.astype(np.uint8), disk(self.opt.object_margin_px)) == 0).astype(np.uint8)
+
+    def changed(self, frame: np.ndarray, T_cam_cam0: np.ndarray) -> np.ndarray:
+        """(H, W) bool: the pixel shows something other than the first frame's table (False where the
+        first frame has no view of the table there)."""
+        h, w = frame.shape[:2]
+        # project pixel centres sit half a pixel off OpenCV's: conjugate the homography by the shift
+        S = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1.0]])
+        Hm = np.linalg.inv(S) @ plane_homography(self.K, T_cam_cam0, self.n, self.d) @ S
+        ref = cv2.warpPerspective(self.ref, Hm, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
+        known = cv2.warpPerspective(self.known, Hm, (w, h), flags=cv2.INTER_NEAREST, borderValue=0) > 0
+        cur = cv2.GaussianBlur(frame.astype(np.float32), (0, 0), self.opt.blur_sigma)
+        diff = np.abs(cur - ref).mean(axis=2) > self.opt.threshold
+        out = diff & known
+        if self.opt.open_px:
+            out = cv2.morphologyEx(out.astype(np.uint8), cv2.MORPH_OPEN, disk(self.opt.open_px)) > 0
+        return out
