@@ -55,9 +55,6 @@ class TrackingOptions:
     moved_frac: float = 0.2  # when less than this share is, the object moved (in between: see _rests)
     rest_iou: float = 0.75  # tracks undecided: held when the silhouette at rest still fits this well,
     move_gain: float = 0.1  # ...and moved only when the fit explains the mask this much better (IoU)
-    polish_clutter: float = 0.02  # a rest pose is polished once ignored pixels near it are at most this
-    # share of its silhouette (the hand has gone)...
-    polish_iou: float = 0.5  # ...on a mask agreeing with the rest pose at least this well
     max_depth_step: float = 0.3  # depth change per fitted frame at most this × the object's size
     hidden_frac: float = 0.2  # a prediction this little visible past the other objects counts as hidden
     learn_residual: float = 0.2  # fits at least this good (1 - IoU) teach the colour model the background
@@ -85,7 +82,6 @@ class _Object:
         self.ref_T: np.ndarray | None = None  # pose of the last good fit (the tracks' motion reference)...
         self.ref_C = np.eye(4)  # ...and the camera's T_cam_cam0 then
         self.T0: list[np.ndarray] = []  # well-fitted poses in the first camera's frame (the motion model)
-        self.polished = True  # the current rest pose was refined on a clean mask (the first frame's is)
         self.t_init = self.t_track = 0.0
         # per-frame scratch
         self.T_init = None
@@ -173,38 +169,6 @@ def _rests(o: _Object, T_rest: np.ndarray, mask: np.ndarray, occ: np.ndarray, op
     at_rest = (o.fitter.render_full(T_rest, w, h, fine=True)[0] > 0.5) & keep
     fit = iou(at_rest, mask & keep)
     return fit >= opt.rest_iou, fit
-
-
-def _polish_rest(o: _Object, r, frame, image: np.ndarray, gray: np.ndarray, occ: np.ndarray, C: np.ndarray,
-                 observed: bool, opt: TrackingOptions) -> None:
-    """Once an object that moved rests again with nothing near it (the hand gone), refine its rest pose
-    on the silhouette as on the first frame, and make that the reference: the fits while it was carried
-    under the hand rarely leave it exactly where it was put down. The mask is the observed one or the
-    colour detection around the rest pose, whichever agrees with it best."""
-    from dataclasses import replace
-
-    h, w = occ.shape
-    at_rest = o.fitter.render_full(r.T_cam_obj, w, h, fine=True)[0] > 0.5
-    band = _band(at_rest.sum(), opt.band_frac)
-    near = cv2.dilate(at_rest.astype(np.uint8), disk(band)) > 0
-    if occ[near].sum() > opt.polish_clutter * at_rest.sum():
-        return
-    candidates = [frame.mask] if observed else []
-    if o.colour is not None and o.colour.usable:
-        candidates.append(o.colour.detect(image, at_rest, band, exclude=occ))
-    scores = [iou(m, at_rest) for m in candidates]
-    if not scores or max(scores) < opt.polish_iou:
-        return
-    mask = candidates[int(np.argmax(scores))]
-    T, _, crop = o.fitter.polish(replace(frame, mask=mask, mask_from_prior=False), r.T_cam_obj)
-    o.polished = True
-    if crop is None:
-        return
-    o.fitter.amend_last(T)
-    alpha, depth = o.fitter.render_full(T, w, h, fine=True)
-    r.T_cam_obj, r.residual = T, 1.0 - iou(alpha > 0.5, mask)
-    o.tracks.update(gray, T, alpha, depth, mask & ~occ)
-    o.ref_T, o.ref_C = T, C
 
 
 def _predict(o: _Object, C: np.ndarray) -> np.ndarray:
@@ -303,8 +267,6 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 if rests:
                     r = o.fitter.hold(frame, T_rest, valid=True)
                     o.held[i] = True
-                    if not o.polished:
-                        _polish_rest(o, r, frame, frames[i], gray, occ, C[i], source in ("perception", "colour"), opt)
                 else:
                     r = o.fitter.next(frame, T_init=o.T_init)
                     if np.isfinite(rest_iou) and 1.0 - r.residual < rest_iou + opt.move_gain:
@@ -313,8 +275,6 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                         r.T_cam_obj, r.residual, r.reinitialised, r.valid = T_rest, 1.0 - rest_iou, False, True
                         o.fitter.amend_last(T_rest)
                         o.held[i] = True
-                    else:
-                        o.polished = False
                     if not o.held[i] and T_rest is not None and not r.reinitialised:
                         r.T_cam_obj = _depth_limited(r.T_cam_obj, T_rest[2, 3], opt.max_depth_step * o.fitter.size)
                         o.fitter.amend_last(r.T_cam_obj)
