@@ -73,18 +73,26 @@ def test_a_resting_object_moves_only_on_evidence():
     silhouette = np.zeros((40, 40), bool)
     silhouette[10:30, 10:30] = True
 
-    def obj(still):
+    image = np.zeros((40, 40, 3), np.uint8)
+    image[silhouette] = (200, 30, 30)  # the object is red; the table is black
+
+    def obj(still, at=silhouette):
         return SimpleNamespace(tracks=SimpleNamespace(still_fraction=lambda *a: still), ref_T=np.eye(4),
-                               fitter=SimpleNamespace(render_full=lambda T, w, h, fine: (silhouette.astype(float), None)))
+                               colour=ColourModel(image, silhouette),
+                               fitter=SimpleNamespace(render_full=lambda T, w, h, fine: (at.astype(float), None)))
 
     none = np.zeros_like(silhouette)
-    rests, fit = _rests(obj(0.9), np.eye(4), none, none, opt)
+    rests, fit = _rests(obj(0.9), np.eye(4), none, none, True, image, opt)
     assert rests and np.isnan(fit)  # no fit needed to confirm anything
-    assert _rests(obj(0.1), np.eye(4), silhouette, none, opt)[0] is False  # the tracks saw it move
+    assert _rests(obj(0.1), np.eye(4), silhouette, none, True, image, opt)[0] is False  # the tracks saw it move
     hand = np.zeros_like(silhouette)
     hand[10:30, 10:22] = True  # covers 60 % of the object: its visible rest fits what is left of the mask
-    rests, fit = _rests(obj(float("nan")), np.eye(4), silhouette & ~hand, hand, opt)
+    rests, fit = _rests(obj(float("nan")), np.eye(4), silhouette & ~hand, hand, True, image, opt)
     assert rests and fit == 1.0
     moved = np.roll(silhouette, 12, axis=1)  # the mask is elsewhere: the rest pose fits it badly
-    rests, fit = _rests(obj(0.4), np.eye(4), moved, none, opt)
+    rests, fit = _rests(obj(0.4), np.eye(4), moved, none, True, image, opt)
     assert not rests and fit < 0.5
+    # no observed mask (our own prior): the object's colours at the rest pose decide
+    assert _rests(obj(float("nan")), np.eye(4), silhouette, none, False, image, opt)[0]
+    lifted = np.zeros_like(image)  # the object left: only the table's colours remain where it rested
+    assert not _rests(obj(float("nan")), np.eye(4), silhouette, none, False, lifted, opt)[0]

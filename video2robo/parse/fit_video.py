@@ -55,6 +55,7 @@ class TrackingOptions:
     moved_frac: float = 0.2  # when less than this share is, the object moved (in between: see _rests)
     rest_iou: float = 0.75  # tracks undecided: held when the silhouette at rest still fits this well,
     move_gain: float = 0.1  # ...and moved only when the fit explains the mask this much better (IoU)
+    rest_support: float = 0.5  # no observed mask: held when this share of the rest silhouette has its colours
     max_depth_step: float = 0.3  # depth change per fitted frame at most this × the object's size
     hidden_frac: float = 0.2  # a prediction this little visible past the other objects counts as hidden
     learn_residual: float = 0.2  # fits at least this good (1 - IoU) teach the colour model the background
@@ -152,13 +153,16 @@ def _moved_to(T: np.ndarray, silhouette: np.ndarray, found: np.ndarray, K: np.nd
     return out
 
 
-def _rests(o: _Object, T_rest: np.ndarray, mask: np.ndarray, occ: np.ndarray, opt: TrackingOptions) -> tuple[bool, float]:
+def _rests(o: _Object, T_rest: np.ndarray, mask: np.ndarray, occ: np.ndarray, observed: bool, image: np.ndarray,
+           opt: TrackingOptions) -> tuple[bool, float]:
     """Did the object stay where it last rested (T_rest: that pose seen from the camera now)? Returns
     (rests, the rest pose's silhouette IoU when the move must be confirmed by the fit, else NaN).
     Most tracks still: it rests; almost none: it moved. In between, or too few tracks left to tell (the
     object is covered, or has no texture), the silhouette at rest decides, outside the ignored pixels:
-    it rests when that still fits the mask well, and otherwise only a fit that explains the mask
-    clearly better moves it (see `move_gain`)."""
+    it rests when that still fits the `observed` mask well, and otherwise only a fit that explains the
+    mask clearly better moves it (see `move_gain`). When no observed mask agrees with the prediction
+    (the mask is our own prior), only the object's colours inside the rest silhouette can say it is
+    still there: a lifted object leaves the table's colours behind."""
     still = o.tracks.still_fraction(T_rest, o.ref_T, opt.still_px)
     if np.isfinite(still) and still >= opt.still_frac:
         return True, float("nan")
@@ -167,6 +171,9 @@ def _rests(o: _Object, T_rest: np.ndarray, mask: np.ndarray, occ: np.ndarray, op
     h, w = mask.shape
     keep = ~occ
     at_rest = (o.fitter.render_full(T_rest, w, h, fine=True)[0] > 0.5) & keep
+    if not observed:
+        usable = o.colour is not None and o.colour.usable and at_rest.sum() >= 16
+        return bool(usable and o.colour.support(image, at_rest) >= opt.rest_support), float("nan")
     fit = iou(at_rest, mask & keep)
     return fit >= opt.rest_iou, fit
 
@@ -263,7 +270,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                                    mask_from_prior=source == "prior", track_points=o.tracks.points, ignore=occ)
                 T_rest = None if o.ref_T is None else C[i] @ np.linalg.inv(o.ref_C) @ o.ref_T  # had it not moved
                 rests, rest_iou = (False, float("nan")) if source == "redetect" or T_rest is None else \
-                    _rests(o, T_rest, mask, occ, opt)
+                    _rests(o, T_rest, mask, occ, source != "prior", frames[i], opt)
                 if rests:
                     r = o.fitter.hold(frame, T_rest, valid=True)
                     o.held[i] = True
