@@ -18,10 +18,11 @@ stays put however the phone moves. Per frame:
    the colour model is distinctive and the predicted silhouette is mostly not the object's colour
    (the object moved further than the tracks and the local search follow), the object's colour blob
    is looked for in the whole frame and the fit starts there;
-4. hold the pose (in the first camera's frame) when the tracks say the object did not move since its
-   last fit, the camera's motion taken off (a resting object stays put instead of jittering with its
-   mask and drifting in depth), otherwise fit it (Adam from the prediction, with
-   the track loss on the model-anchored tracks);
+4. hold the pose (in the first camera's frame) while the object rests (`_rests`: the tracks, the
+   camera's motion taken off, or when they cannot tell, its silhouette or colours at the rest pose), so
+   a resting object stays put instead of jittering with its mask and drifting in depth; otherwise fit
+   it (Adam from the prediction, with the track loss on the model-anchored tracks), and keep the rest
+   pose anyway when the fit explains the mask hardly better than it does;
 5. after a good fit, prune and re-seed the tracks from the render of the fitted pose.
 """
 
