@@ -179,6 +179,16 @@ def _rests(o: _Object, T_rest: np.ndarray, mask: np.ndarray, occ: np.ndarray, ob
     return fit >= opt.rest_iou, fit
 
 
+def _objects_seen(objs: list[_Object], masks: dict, i: int) -> np.ndarray:
+    """Pixels of frame i that any object may cover: its propagated mask and its last render."""
+    out = np.zeros(masks[objs[0].name][i].shape, bool)
+    for o in objs:
+        out |= masks[o.name][i]
+        if o.alpha is not None:
+            out |= o.alpha > 0.05
+    return out
+
+
 def _predict(o: _Object, C: np.ndarray) -> np.ndarray:
     """Constant-velocity prediction in the first camera's frame, seen from the camera now (C = T_cam_cam0);
     the last pose when the step would be implausibly large."""
@@ -219,12 +229,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
         depth_i = None if depths is None else depths[i]
         active = [o for o in objs if i >= o.first]
         if camera is not None:  # 0. the camera
-            exclude = np.zeros((h, w), bool)
-            for o in objs:
-                exclude |= masks[o.name][i]
-                if o.alpha is not None:
-                    exclude |= o.alpha > 0.05
-            C[i] = camera.advance(gray, exclude)
+            C[i] = camera.advance(gray, _objects_seen(objs, masks, i))
             inliers[i] = camera.inliers
         changed = changes.changed(frames[i], C[i]) if changes is not None and i > 0 else None
         for o in active:  # 1. predictions
@@ -306,9 +311,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
             points = table.fitter.model.means.numpy() * table.fitter.scale
             plane = table_plane(table.T[0], points)
             camera = CameraTracker(K, *plane, opt.camera)
-            exclude = np.zeros((h, w), bool)
-            for o in objs:
-                exclude |= masks[o.name][0] | (o.alpha > 0.05 if o.alpha is not None else False)
+            exclude = _objects_seen(objs, masks, 0)
             camera.start(gray, exclude)
             if opt.occluders is not None:
                 changes = TableChanges(frames[0], exclude, K, *plane, opt.occluders)

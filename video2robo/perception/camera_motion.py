@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from video2robo.perception.lucas_kanade import LKOptions, LucasKanadeTracker
+from video2robo.perception.lucas_kanade import LKOptions, LucasKanadeTracker, corners_to_track
 from video2robo.perception.masks import disk
 from video2robo.perception.pixels import from_cv, to_cv
 
@@ -112,16 +112,11 @@ class CameraTracker:
         ys, xs = np.mgrid[0:h, 0:w]
         _, on_table = self._lift(np.stack([xs.ravel() + 0.5, ys.ravel() + 0.5], 1))
         region = on_table.reshape(h, w) & (cv2.dilate(exclude.astype(np.uint8), disk(opt.exclude_px)) == 0)
-        region = region.astype(np.uint8)  # corners are ranked within the table only (faint cloth next to a
-        for x, y in self.xy.astype(int):  # high-contrast floor still gets its corners)
-            cv2.circle(region, (int(x), int(y)), opt.min_distance_px, 0, -1)
-        need = opt.max_points - len(self.xy)
-        if need <= 0 or region.sum() < 16:
+        # corners are ranked within the table only (a faint cloth next to a high-contrast floor still gets its own)
+        xy = corners_to_track(gray, region, self.xy, opt.max_points - len(self.xy), opt.quality, opt.min_distance_px,
+                              block_size=7, min_region=16)
+        if not len(xy):
             return
-        c = cv2.goodFeaturesToTrack(gray, need, opt.quality, opt.min_distance_px, mask=region, blockSize=7)
-        if c is None:
-            return
-        xy = from_cv(c.reshape(-1, 2).astype(np.float64))
         pts, ok = self._lift(xy)
         self.xy = np.concatenate([self.xy, xy[ok]])
         self.points = np.concatenate([self.points, pts[ok]])

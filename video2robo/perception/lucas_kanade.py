@@ -55,6 +55,20 @@ def _patch_ncc(a: np.ndarray, b: np.ndarray, pa: np.ndarray, pb: np.ndarray, hal
     return out
 
 
+def corners_to_track(gray: np.ndarray, region: np.ndarray, live_xy: np.ndarray, count: int, quality: float,
+                     min_distance_px: int, block_size: int, min_region: int) -> np.ndarray:
+    """Up to `count` Shi–Tomasi corners (project coordinates) inside `region`, none within
+    min_distance_px of the live tracks `live_xy`: new points for a tracker to follow. Empty when fewer
+    than `min_region` pixels of the region are left."""
+    region = region.astype(np.uint8)
+    for x, y in np.asarray(live_xy).astype(int):
+        cv2.circle(region, (int(x), int(y)), min_distance_px, 0, -1)
+    if count <= 0 or region.sum() < min_region:
+        return np.zeros((0, 2))
+    c = cv2.goodFeaturesToTrack(gray, count, quality, min_distance_px, mask=region, blockSize=block_size)
+    return np.zeros((0, 2)) if c is None else from_cv(c.reshape(-1, 2).astype(np.float64))
+
+
 class LucasKanadeTracker:
     """Point tracker "lk": cv2.calcOpticalFlowPyrLK with forward–backward and NCC checks."""
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from video2robo.perception.lucas_kanade import LKOptions, LucasKanadeTracker
+from video2robo.perception.lucas_kanade import LKOptions, LucasKanadeTracker, corners_to_track
 from video2robo.perception.masks import disk
 from video2robo.perception.pixels import from_cv, to_cv
 
@@ -128,15 +128,10 @@ class ModelTracks:
         opt = self.opt
         region = cv2.erode((alpha >= opt.min_alpha).astype(np.uint8), disk(opt.erode_px))
         region &= cv2.erode(mask.astype(np.uint8), disk(1))
-        for x, y in self.xy.astype(int):  # keep away from live tracks
-            cv2.circle(region, (int(x), int(y)), opt.min_distance_px, 0, -1)
-        need = opt.max_points - len(self.xy)
-        if need <= 0 or region.sum() < 4:
+        xy = corners_to_track(gray, region, self.xy, opt.max_points - len(self.xy), opt.quality, opt.min_distance_px,
+                              block_size=5, min_region=4)
+        if not len(xy):
             return
-        c = cv2.goodFeaturesToTrack(gray, need, opt.quality, opt.min_distance_px, mask=region, blockSize=5)
-        if c is None:
-            return
-        xy = from_cv(c.reshape(-1, 2).astype(np.float64))
         px = np.floor(xy).astype(int)
         z = depth[px[:, 1], px[:, 0]]
         ok = z > 0
