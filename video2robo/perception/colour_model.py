@@ -21,8 +21,11 @@ class ColourModelOptions:
     bins: tuple[int, int, int] = (18, 8, 8)  # hue, saturation, value
     threshold: float = 0.6  # posterior above which a pixel is the object's
     min_fg_pixels: int = 50
-    prior_weight: float = 1.0  # pseudo-counts per bin (keeps unseen colours at P = 1/2 → not object)
+    prior_weight: float = 1.0  # pseudo-counts per bin: colours never seen are the object's rather than not,
+    # so a face first seen later (a tilted cup's inside) still counts as object near the prediction
+    min_fg_count: float = 2.0  # `strict`: a colour needs more than this many object pixels to be the object's
     max_bg_hit: float = 0.01  # a model is `distinctive` when at most this share of the background matches it
+    thin_px: float = 8.0  # `detect`: a prior silhouette thinner than this (area / length, pixels) is a stick
     min_cover: float = 0.4  # `detect_anywhere`: share of the shifted silhouette the object's colours must cover
 
 
@@ -40,8 +43,9 @@ class ColourModel:
         idx = self._bin_index(image)
         self._h_fg = self._histogram(idx, fg > 0)
         self._h_bg = self._histogram(idx, bg)
+        self._p_bg_max = self._h_bg / max(self._h_bg.sum(), 1.0)  # per-frame background density, most over frames
         self._update_posterior()
-        hit = self.posterior[idx] > self.opt.threshold
+        hit = self.strict[idx] > self.opt.threshold
         # distinctive: most of the object and almost nothing else in the frame has its colours, so the
         # model can look for the object anywhere (`detect_anywhere`), not only near a prediction
         self.distinctive = self.usable and hit[fg > 0].mean() >= 0.5 and hit[bg].mean() <= self.opt.max_bg_hit
@@ -55,24 +59,42 @@ class ColourModel:
         p_fg = (self._h_fg + a) / (self._h_fg.sum() + a * self._h_fg.size)
         p_bg = (self._h_bg + a) / (self._h_bg.sum() + a * self._h_bg.size)
         self.posterior = (p_fg / (p_fg + p_bg)).astype(np.float32)
+        # strict: colours seen on the object, and more often than elsewhere; unseen ones (the hand) are not
+        # the object's however few object pixels there are against the background's. For finding the
+        # object anywhere in the frame, where any false colour match can win
+        n_fg = max(self._h_fg.sum(), 1.0)
+        p_fg = self._h_fg / n_fg
+        p_bg = np.maximum(self._p_bg_max, self.opt.min_fg_count / n_fg)
+        self.strict = (p_fg / (p_fg + p_bg)).astype(np.float32)
 
     def learn_background(self, image: np.ndarray, not_object: np.ndarray) -> None:
         """Add the colours of `not_object` pixels (a later frame, where the object's fit is trusted) to
         the background histogram: what enters the scene after the first frame, such as the hand holding
-        the object, stops passing for the object."""
-        self._h_bg += self._histogram(self._bin_index(image), not_object)
+        the object, stops passing for the object (for `strict`, a colour's background density is the most
+        it had in any learnt frame, so a hand seen once is not diluted by the frames before it)."""
+        if not not_object.any():
+            return
+        h = self._histogram(self._bin_index(image), not_object)
+        self._h_bg += h
+        self._p_bg_max = np.maximum(self._p_bg_max, h / h.sum())
         self._update_posterior()
 
     def probability(self, image: np.ndarray) -> np.ndarray:
         """(H, W) float32 P(object | colour)."""
         return self.posterior[self._bin_index(image)]
 
+    def strict_probability(self, image: np.ndarray) -> np.ndarray:
+        """(H, W) float32 `strict` P(object | colour): colours the object never showed are not its."""
+        return self.strict[self._bin_index(image)]
+
     def _bin_index(self, image: np.ndarray) -> tuple[np.ndarray, ...]:
         hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV).astype(np.int32)
         return tuple(np.minimum(hsv[..., c] * b // r, b - 1) for c, b, r in zip(range(3), self.opt.bins, (180, 256, 256)))
 
-    def detect(self, image: np.ndarray, prior: np.ndarray, search_px: int, exclude: np.ndarray | None = None) -> np.ndarray:
-        """Object pixels within search_px of the prior silhouette, in blobs that overlap the prior."""
+    def detect(self, image: np.ndarray, prior: np.ndarray, search_px: int, exclude: np.ndarray | None = None,
+               touching: bool = True) -> np.ndarray:
+        """Object pixels within search_px of the prior silhouette, in blobs that overlap the prior (any
+        blob when not `touching`)."""
         if not self.usable or not prior.any():
             return np.zeros_like(prior)
         ys, xs = np.nonzero(prior)
@@ -81,13 +103,17 @@ class ColourModel:
         c0, c1 = max(0, xs.min() - search_px), min(w, xs.max() + search_px + 1)
         win = np.zeros_like(prior)
         near = cv2.dilate(prior[r0:r1, c0:c1].astype(np.uint8), disk(search_px)) > 0
-        prob = cv2.GaussianBlur(self.probability(np.ascontiguousarray(image[r0:r1, c0:c1])), (0, 0), 1.0)
+        prob = self.probability(np.ascontiguousarray(image[r0:r1, c0:c1]))
+        # smoothing and opening drop specks, and with them a stick a few pixels thick: not for thin objects
+        thin = len(ys) / (max(np.ptp(ys), np.ptp(xs)) + 1) < self.opt.thin_px
+        if not thin:
+            prob = cv2.GaussianBlur(prob, (0, 0), 1.0)
         win[r0:r1, c0:c1] = near & (prob > self.opt.threshold)
         if exclude is not None:
             win &= ~exclude
         if not win.any():
             return win
-        out = clean_mask(win, prior, open_radius=1, close_radius=2, holes=True)
+        out = clean_mask(win, prior if touching else None, open_radius=0 if thin else 1, close_radius=2, holes=True)
         return out & ~exclude if exclude is not None else out
 
     def support(self, image: np.ndarray, region: np.ndarray) -> float:
@@ -110,8 +136,11 @@ class ColourModel:
         ys, xs = np.nonzero(silhouette)
         if not self.distinctive or len(ys) < 16:
             return np.zeros((h, w), bool)
-        hits = cv2.GaussianBlur(self.probability(image), (0, 0), 1.0) > self.opt.threshold
-        hits = cv2.morphologyEx(hits.astype(np.uint8), cv2.MORPH_OPEN, disk(1)).astype(np.float32)
+        if len(ys) / (max(np.ptp(ys), np.ptp(xs)) + 1) < self.opt.thin_px:  # a stick: keep its few pixels' width
+            hits = (self.strict_probability(image) > self.opt.threshold).astype(np.float32)
+        else:
+            hits = cv2.GaussianBlur(self.strict_probability(image), (0, 0), 1.0) > self.opt.threshold
+            hits = cv2.morphologyEx(hits.astype(np.uint8), cv2.MORPH_OPEN, disk(1)).astype(np.float32)
         y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
         template = silhouette[y0:y1, x0:x1].astype(np.float32)
         if template.shape[0] > h or template.shape[1] > w:
