@@ -3,6 +3,7 @@
 import numpy as np
 
 from video2robo.perception.colour_model import ColourModel
+from video2robo.perception.masks import iou
 
 
 def _scene(obj_at, hand_at=None, size=(120, 200)):
@@ -11,11 +12,11 @@ def _scene(obj_at, hand_at=None, size=(120, 200)):
     mask = np.zeros(size, bool)
     y, x = obj_at
     img[y : y + 20, x : x + 14] = (200, 30, 30)  # red can with a thin brown label stripe
-    img[y : y + 20, x + 12 : x + 14] = (125, 45, 35)
+    img[y : y + 20, x + 11 : x + 14] = (125, 45, 35)
     mask[y : y + 20, x : x + 14] = True
     if hand_at is not None:
         hy, hx = hand_at
-        img[hy : hy + 30, hx : hx + 25] = (125, 45, 35)  # a brown hand shares the stripe's colour
+        img[hy : hy + 60, hx : hx + 70] = (125, 45, 35)  # a big brown hand shares the stripe's colour
     return img, mask
 
 
@@ -39,7 +40,19 @@ def test_learnt_background_keeps_a_hand_from_passing_for_the_object():
     img2, mask2 = _scene((80, 20), hand_at=(70, 150))  # object moved far; the hand is in view too
     found = cm.detect_anywhere(img2, mask1, band_px=3)
     assert (found & mask2).sum() >= 0.8 * mask2.sum()
-    assert not found[70:100, 150:175].any()
+    assert not found[70:, 150:].any()
+
+
+def test_strict_colours_exclude_what_the_object_never_showed():
+    img0, mask0 = _scene((20, 20))  # ~300 object pixels against ~24000 of table
+    cm = ColourModel(img0, mask0)
+    img1 = img0.copy()
+    img1[60:100, 100:160] = (40, 90, 200)  # a blue thing enters: a colour seen nowhere at first
+    strict = cm.strict[cm._bin_index(img1)]
+    assert strict[80, 130] < 0.5 and strict[25, 25] > cm.opt.threshold
+    np.testing.assert_array_equal(strict, cm.strict_probability(img1))
+    img1[20:40, 20:34] = img1[60:80, 100:114]
+    assert not (cm.detect_anywhere(img1, mask0, band_px=3) & (img1[..., 2] == 200)).any()
 
 
 def test_indistinct_colours_never_redetect():
@@ -64,7 +77,8 @@ def test_depth_limited_slides_along_the_ray():
 
 def test_a_resting_object_moves_only_on_evidence():
     """_rests: most tracks still → rests; almost none → moved; undecided or no tracks → the rest pose's
-    silhouette decides outside the ignored pixels (a hand covering the object is not a move)."""
+    silhouette decides outside the ignored pixels (a hand covering the object is not a move) for an
+    object already resting; a moving one needs its tracks."""
     from types import SimpleNamespace
 
     from video2robo.parse.fit_video import TrackingOptions, _rests
@@ -82,17 +96,74 @@ def test_a_resting_object_moves_only_on_evidence():
                                fitter=SimpleNamespace(render_full=lambda T, w, h, fine: (at.astype(float), None)))
 
     none = np.zeros_like(silhouette)
-    rests, fit = _rests(obj(0.9), np.eye(4), none, none, True, image, opt)
+    rests, fit = _rests(obj(0.9), np.eye(4), none, none, True, image, True, opt)
     assert rests and np.isnan(fit)  # no fit needed to confirm anything
-    assert _rests(obj(0.1), np.eye(4), silhouette, none, True, image, opt)[0] is False  # the tracks saw it move
+    assert _rests(obj(0.1), np.eye(4), silhouette, none, True, image, True, opt)[0] is False  # the tracks saw it move
     hand = np.zeros_like(silhouette)
     hand[10:30, 10:22] = True  # covers 60 % of the object: its visible rest fits what is left of the mask
-    rests, fit = _rests(obj(float("nan")), np.eye(4), silhouette & ~hand, hand, True, image, opt)
+    rests, fit = _rests(obj(float("nan")), np.eye(4), silhouette & ~hand, hand, True, image, True, opt)
     assert rests and fit == 1.0
     moved = np.roll(silhouette, 12, axis=1)  # the mask is elsewhere: the rest pose fits it badly
-    rests, fit = _rests(obj(0.4), np.eye(4), moved, none, True, image, opt)
+    rests, fit = _rests(obj(0.4), np.eye(4), moved, none, True, image, True, opt)
     assert not rests and fit < 0.5
     # no observed mask (our own prior): the object's colours at the rest pose decide
-    assert _rests(obj(float("nan")), np.eye(4), silhouette, none, False, image, opt)[0]
+    assert _rests(obj(float("nan")), np.eye(4), silhouette, none, False, image, True, opt)[0]
     lifted = np.zeros_like(image)  # the object left: only the table's colours remain where it rested
-    assert not _rests(obj(float("nan")), np.eye(4), silhouette, none, False, lifted, opt)[0]
+    assert not _rests(obj(float("nan")), np.eye(4), silhouette, none, False, lifted, True, opt)[0]
+    # a moving object (not resting in the previous frame) comes to rest only on its tracks' word
+    assert not _rests(obj(float("nan")), np.eye(4), silhouette & ~hand, hand, True, image, False, opt)[0]
+    assert not _rests(obj(0.4), np.eye(4), silhouette, none, True, image, False, opt)[0]
+    assert _rests(obj(0.9), np.eye(4), none, none, True, image, False, opt)[0]
+
+
+def test_a_lost_thin_object_is_regained_from_a_nearby_blob_of_its_colours():
+    """_choose_mask: a stick that moved more than its width overlaps its prediction nowhere; once lost
+    (the last fit was not valid) a blob of its colours of about its size near the prediction is taken;
+    a blob of another size is not, and while not lost the prediction is kept."""
+    from types import SimpleNamespace
+
+    from video2robo.parse.fit_video import TrackingOptions, _choose_mask
+
+    opt = TrackingOptions()
+    image = np.full((120, 200, 3), 230, np.uint8)
+    image[::5] = 210
+    stick0 = np.zeros((120, 200), bool)
+    stick0[50:54, 30:170] = True  # 140 px long, 4 px thick
+    image[stick0] = (30, 140, 150)
+    image[100:, :40] = (30, 140, 150)  # its colours elsewhere too: not distinctive, no whole-frame search
+    obj = SimpleNamespace(colour=ColourModel(image, stick0), pnp_ok=False)
+    assert not obj.colour.distinctive
+    moved = np.roll(stick0, 9, axis=0)  # 9 px down: no overlap with the prediction
+    image1 = image.copy()
+    image1[stick0] = image[0:4, 30:170].reshape(-1, 3)[0]
+    image1[moved] = (30, 140, 150)
+    obj.alpha = stick0.astype(np.float32)  # predicted where it was
+    none = np.zeros_like(stick0)
+    mask, source, _ = _choose_mask(obj, image1, none, none, True, opt)
+    assert source == "redetect" and iou(mask, moved) > 0.8
+    assert _choose_mask(obj, image1, none, none, False, opt)[1] == "prior"
+    image2 = image1.copy()
+    image2[40:80, 60:140] = (30, 140, 150)  # a big blob of its colours is not the stick
+    assert _choose_mask(obj, image2, none, none, True, opt)[1] == "prior"
+
+
+def test_an_object_has_settled_when_held_or_its_fits_stop_moving():
+    from types import SimpleNamespace
+
+    from video2robo.geometry import axis_angle_to_rotmat, make_pose
+    from video2robo.parse.fit_video import TrackingOptions, _settled
+
+    opt = TrackingOptions()
+
+    def obj(step, angle=0.0, held=False, valid=True):
+        a = np.eye(4)
+        b = make_pose(axis_angle_to_rotmat(np.array([0.0, 0.0, angle])), np.array([step, 0.0, 0.0]))
+        return SimpleNamespace(held=np.array([False, False, held]), valid=np.array([True, True, valid]), first=0,
+                               T0=[a, b], fitter=SimpleNamespace(size=0.1))
+
+    assert _settled(obj(0.05, held=True), 3, opt)  # held: at rest whatever the fits did
+    assert _settled(obj(0.002), 3, opt)  # 2 mm of a 10 cm object: still
+    assert not _settled(obj(0.02), 3, opt)  # 2 cm: moving
+    assert not _settled(obj(0.0, angle=0.2), 3, opt)  # turning (a pour)
+    assert not _settled(obj(0.002, valid=False), 3, opt)  # the last fit failed: unknown
+    assert _settled(obj(0.05), 1, opt)  # the frame after the first

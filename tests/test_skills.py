@@ -28,6 +28,24 @@ def test_grasp_and_release_within_3_frames():
     assert abs(g - 29) <= 3 and abs(r - 90) <= 3
 
 
+def test_release_waits_for_the_hand_to_let_go():
+    T = scripted(noise=0.001)  # stops moving at 90...
+    hand = np.full(len(T), np.nan)
+    hand[20:] = 0.0
+    hand[28:115] = 0.3  # ...but the hand holds it (pressed) until 115
+    hand[100] = 0.0  # one frame's dropout is not a let-go
+    out = parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), SkillParams(fps=30, contact=1.0), hand_source=hand)
+    assert out["release_frame"] == 115 and out["task_segment"][1] == 115
+    assert parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), SkillParams(fps=30, contact=1.0))["release_frame"] <= 93
+    hand[28:97] = 0.3  # let go 7 frames after it stopped: withdrawing, not pressing: the motion's answer
+    hand[97:] = 0.0
+    out = parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), SkillParams(fps=30, contact=1.0), hand_source=hand)
+    assert abs(out["release_frame"] - 90) <= 3
+    hand[28:] = 0.3  # never let go within max_hold_s: the motion's answer
+    out = parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), SkillParams(fps=30, contact=1.0), hand_source=hand)
+    assert abs(out["release_frame"] - 90) <= 3
+
+
 def test_source_that_never_moves_is_a_user_error():
     T = np.repeat(np.eye(4)[None], 60, axis=0)
     with pytest.raises(UserError, match="never moves"):

@@ -7,6 +7,7 @@ Anyone may produce one with their own tracker. Layout (N processed frames, M obj
                          model file, scale and its source), frame indices, skills, warnings
       objects/<name>.ply object Gaussians in the object frame, metres (standard 3DGS PLY)
       poses.npz          T_cam_<name> (N,4,4), residual_<name> (N,), valid_<name> (N,) bool,
+                         hand_<name> (N,) share of the object's surroundings a hand covers (NaN: unmeasured),
                          T_world_cam (N,4,4) (world: z up, table top at z = 0),
                          T_rel (K,4,4) = T_world_target⁻¹ · T_world_source over the task segment
       tracks.npz         <name>_xy (N,P,2) pixels, <name>_visible (N,P) bool   (2D evidence)
@@ -14,7 +15,8 @@ Anyone may produce one with their own tracker. Layout (N processed frames, M obj
       overlay.mp4, report.html   for people
 
 Skills in demo.json: grasp_frame (last frame before the source moves), release_frame (first frame after
-it settles), task_segment [first, last] (inclusive) where the source is within 3 cm of the target.
+it settles and, where the hand is measured, the hand has let go), task_segment [first, last] (inclusive)
+where the source is within 3 cm of the target.
 Frame numbers index the processed frames; `frame_indices` maps them to video frames.
 """
 

@@ -14,7 +14,9 @@ stays put however the phone moves. Per frame:
    (the hand, its shadow) are ignored too;
    choose the mask: of the propagated mask and the object's colour-model detection near the
    prediction, the one agreeing best with the predicted silhouette; the colour detection alone when
-   only it overlaps the prediction somewhat (re-detection); otherwise the predicted silhouette. When
+   only it overlaps the prediction somewhat (re-detection); for an object lost in the last frame, a
+   nearby colour blob of about its size, the fit starting there; otherwise the predicted silhouette
+   (a fit to it is not a valid pose: no evidence, and the motion model ignores it). When
    the colour model is distinctive and the predicted silhouette is mostly not the object's colour
    (the object moved further than the tracks and the local search follow), the object's colour blob
    is looked for in the whole frame and the fit starts there;
@@ -36,6 +38,7 @@ import cv2
 import numpy as np
 from tqdm import tqdm
 
+from video2robo.geometry.so3 import rotation_angle
 from video2robo.perception.camera_motion import CameraMotionOptions, CameraTracker, table_plane
 from video2robo.perception.colour_model import ColourModel
 from video2robo.perception.masks import disk, iou
@@ -56,12 +59,18 @@ class TrackingOptions:
     moved_frac: float = 0.2  # when less than this share is, the object moved (in between: see _rests)
     rest_iou: float = 0.75  # tracks undecided: held when the silhouette at rest still fits this well,
     move_gain: float = 0.1  # ...and moved only when the fit explains the mask this much better (IoU)
+    settle_step: float = 0.05  # a moving object whose last fit moved less than this × its size...
+    settle_angle: float = 0.035  # ...and this (rad) has settled: its silhouette may hold it (see _rests)
     rest_support: float = 0.5  # no observed mask: held when this share of the rest silhouette has its colours
     max_depth_step: float = 0.3  # depth change per fitted frame at most this × the object's size
     hidden_frac: float = 0.2  # a prediction this little visible past the other objects counts as hidden
     learn_residual: float = 0.2  # fits at least this good (1 - IoU) teach the colour model the background
     lost_support: float = 0.25  # a distinctive colour model seeing less than this share of the predicted
     # silhouette in the object's colours means the object is not there: look for it in the whole frame
+    regain_area: tuple[float, float] = (0.5, 2.0)  # a lost object is re-found in a colour blob near its
+    # prediction whose area is within this × the predicted silhouette's, however little they overlap
+    hand_band_frac: float = 0.1  # `hand`: share of the object's silhouette, widened by this × its size, that
+    # the occluder (the hand) covers
     tracks: ModelTrackOptions = field(default_factory=ModelTrackOptions)
     camera: CameraMotionOptions = field(default_factory=CameraMotionOptions)
     occluders: OccluderOptions | None = field(default_factory=OccluderOptions)  # None: no occluder masks
@@ -79,6 +88,7 @@ class _Object:
         self.T = np.repeat(np.eye(4)[None], n, axis=0)
         self.residual, self.valid = np.ones(n), np.zeros(n, bool)
         self.reinit, self.reacquired, self.held, self.pnp = (np.zeros(n, bool) for _ in range(4))
+        self.hand = np.full(n, np.nan)  # share of the widened silhouette the occluder covers (NaN: not measured)
         self.mask_source = np.full(n, MASK_SOURCES.index("none"), np.int8)
         self.used = np.zeros((n,) + (0, 0), bool)
         self.ref_T: np.ndarray | None = None  # pose of the last good fit (the tracks' motion reference)...
@@ -92,12 +102,17 @@ class _Object:
         self.colour = None  # ColourModel, learnt at the first frame
 
 
-def _band(area: int, frac: float) -> int:
-    return max(3, int(round(frac * math.sqrt(4 * area / math.pi))))
+def _band(silhouette: np.ndarray, frac: float) -> int:
+    """frac × the silhouette's extent in pixels (its length, for a thin stick: not its area's diameter)."""
+    ys, xs = np.nonzero(silhouette)
+    extent = max(np.ptp(ys), np.ptp(xs)) + 1 if len(ys) else 0
+    return max(3, round(frac * extent))
 
 
-def _choose_mask(obj: _Object, frame: np.ndarray, observed: np.ndarray, occ: np.ndarray, opt: TrackingOptions):
-    """(mask, source, pixels to ignore) for one object: see module docstring, step 3."""
+def _choose_mask(obj: _Object, frame: np.ndarray, observed: np.ndarray, occ: np.ndarray, lost: bool,
+                 opt: TrackingOptions):
+    """(mask, source, pixels to ignore) for one object: see module docstring, step 3. `lost`: the last
+    frame's fit was not valid."""
     full = obj.alpha > 0.5
     prior = full & ~occ
     if obj.colour is not None and obj.colour.distinctive and full.sum() >= 16:
@@ -108,13 +123,13 @@ def _choose_mask(obj: _Object, frame: np.ndarray, observed: np.ndarray, occ: np.
             prior = full
         elif obj.colour.support(frame, prior if prior.sum() >= 16 else full) < opt.lost_support:
             # the predicted silhouette is mostly not the object's colour: the object is elsewhere
-            found = obj.colour.detect_anywhere(frame, full, _band(full.sum(), opt.band_frac))
+            found = obj.colour.detect_anywhere(frame, full, _band(full, opt.band_frac))
             if found.sum() >= 16:
                 return found, "redetect", occ
     observed = observed & ~occ
     if prior.sum() < 16:
         return (observed, "perception", occ) if observed.sum() >= 16 else (observed, "none", occ)
-    search = _band(prior.sum(), opt.band_frac if obj.pnp_ok else opt.lost_band_frac)
+    search = _band(prior, opt.band_frac if obj.pnp_ok else opt.lost_band_frac)
     near = cv2.dilate(prior.astype(np.uint8), disk(search)) > 0
     candidates = {"perception": observed & near}
     if obj.colour is not None:
@@ -125,6 +140,10 @@ def _choose_mask(obj: _Object, frame: np.ndarray, observed: np.ndarray, occ: np.
         return candidates[best], best, occ
     if scores.get("colour", 0.0) >= opt.redetect_iou:  # the prediction is off; the colours know better
         return candidates["colour"], "colour", occ
+    colour = None if obj.colour is None or not lost else obj.colour.detect(frame, prior, search, exclude=occ, touching=False)
+    if colour is not None and opt.regain_area[0] <= colour.sum() / prior.sum() <= opt.regain_area[1]:
+        # lost since the last frame and a blob of the object's colours of about its size nearby: start there
+        return colour, "redetect", occ
     return prior, "prior", occ
 
 
@@ -155,7 +174,7 @@ def _moved_to(T: np.ndarray, silhouette: np.ndarray, found: np.ndarray, K: np.nd
 
 
 def _rests(o: _Object, T_rest: np.ndarray, mask: np.ndarray, occ: np.ndarray, observed: bool, image: np.ndarray,
-           opt: TrackingOptions) -> tuple[bool, float]:
+           resting: bool, opt: TrackingOptions) -> tuple[bool, float]:
     """Did the object stay where it last rested (T_rest: that pose seen from the camera now)? Returns
     (rests, the rest pose's silhouette IoU when the move must be confirmed by the fit, else NaN).
     Most tracks still: it rests; almost none: it moved. In between, or too few tracks left to tell (the
@@ -163,11 +182,13 @@ def _rests(o: _Object, T_rest: np.ndarray, mask: np.ndarray, occ: np.ndarray, ob
     it rests when that still fits the `observed` mask well, and otherwise only a fit that explains the
     mask clearly better moves it (see `move_gain`). When no observed mask agrees with the prediction
     (the mask is our own prior), only the object's colours inside the rest silhouette can say it is
-    still there: a lifted object leaves the table's colours behind."""
+    still there: a lifted object leaves the table's colours behind. Only an object already `resting`
+    (see _settled) stays at rest on its silhouette: a moving one (a cup tilting as it pours) comes to rest
+    when its tracks say so, or once its own fits stop moving."""
     still = o.tracks.still_fraction(T_rest, o.ref_T, opt.still_px)
     if np.isfinite(still) and still >= opt.still_frac:
         return True, float("nan")
-    if np.isfinite(still) and still < opt.moved_frac:
+    if (np.isfinite(still) and still < opt.moved_frac) or not resting:
         return False, float("nan")
     h, w = mask.shape
     keep = ~occ
@@ -177,6 +198,32 @@ def _rests(o: _Object, T_rest: np.ndarray, mask: np.ndarray, occ: np.ndarray, ob
         return bool(usable and o.colour.support(image, at_rest) >= opt.rest_support), float("nan")
     fit = iou(at_rest, mask & keep)
     return fit >= opt.rest_iou, fit
+
+
+def _hand_share(o: _Object, T: np.ndarray, hand: np.ndarray, opt: TrackingOptions) -> float:
+    """Share of the object's silhouette at T, widened by `hand_band_frac` × its size, that `hand` covers:
+    high while a hand holds the object, low once it has let go (the object's own motion cannot tell when
+    a placed object is let go)."""
+    h, w = hand.shape
+    sil = o.fitter.render_full(T, w, h, fine=False)[0] > 0.5
+    if sil.sum() < 16:
+        return float("nan")
+    ys, xs = np.nonzero(sil)
+    size_px = math.hypot(np.ptp(ys), np.ptp(xs))
+    region = cv2.dilate(sil.astype(np.uint8), disk(max(2, int(round(opt.hand_band_frac * size_px))))) > 0
+    return float(hand[region].mean())
+
+
+def _settled(o: _Object, i: int, opt: TrackingOptions) -> bool:
+    """Was the object at rest going into frame i: held in frame i - 1, at its first frame then, or its
+    last two fitted poses (first camera's frame) within `settle_step` × its size and `settle_angle`?"""
+    if o.held[i - 1] or i - 1 == o.first:
+        return True
+    if len(o.T0) < 2 or not o.valid[i - 1]:
+        return False
+    a, b = o.T0[-2], o.T0[-1]
+    return bool(np.linalg.norm(b[:3, 3] - a[:3, 3]) <= opt.settle_step * o.fitter.size
+                and rotation_angle(a[:3, :3], b[:3, :3]) <= opt.settle_angle)
 
 
 def _objects_seen(objs: list[_Object], masks: dict, i: int) -> np.ndarray:
@@ -204,7 +251,7 @@ def _predict(o: _Object, C: np.ndarray) -> np.ndarray:
 def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool = True,
               options: TrackingOptions | None = None, table_object: str | None = None) -> tuple[dict[str, dict], dict]:
     """Fit every object in every frame. Returns (name → arrays for work/fit_<name>.npz: T_cam, residual,
-    valid, reinit, reacquired, held, pnp, mask_source, used_masks, init_s, track_s_per_frame, scale;
+    valid, reinit, reacquired, held, pnp, hand, mask_source, used_masks, init_s, track_s_per_frame, scale;
     camera arrays for work/camera.npz: T_cam_cam0, inliers). Without `table_object` (an object resting
     on the table from the first frame) the camera is taken as fixed."""
     from video2robo.pose.fit import FrameInput
@@ -263,9 +310,13 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                     else:
                         front = p.alpha > 0.5
                         occ |= front & ((o.alpha <= 0.5) | (p.depth < o.depth))
+                hand = None
                 if changed is not None and o.colour is not None and o.colour.usable:
+                    # the hand for `hand`: colours the object never showed count too (a face of the object
+                    # unseen at first may then pass for the hand: only the held object's let-go reads it)
+                    hand = changed & (o.colour.strict_probability(frames[i]) <= o.colour.opt.threshold) & ~occ
                     occ |= changed & (o.colour.probability(frames[i]) <= o.colour.opt.threshold)  # the hand, mostly
-                mask, source, occ = _choose_mask(o, frames[i], masks[o.name][i], occ, opt)
+                mask, source, occ = _choose_mask(o, frames[i], masks[o.name][i], occ, not o.valid[i - 1], opt)
                 if source == "redetect":  # start the fit where the object was found, at the predicted depth
                     o.T_init = _moved_to(o.T_init, o.alpha > 0.5, mask, K)
                     o.tracks.clear()
@@ -276,7 +327,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                                    mask_from_prior=source == "prior", track_points=o.tracks.points, ignore=occ)
                 T_rest = None if o.ref_T is None else C[i] @ np.linalg.inv(o.ref_C) @ o.ref_T  # had it not moved
                 rests, rest_iou = (False, float("nan")) if source == "redetect" or T_rest is None else \
-                    _rests(o, T_rest, mask, occ, source != "prior", frames[i], opt)
+                    _rests(o, T_rest, mask, occ, source != "prior", frames[i], _settled(o, i, opt), opt)
                 if rests:
                     r = o.fitter.hold(frame, T_rest, valid=True)
                     o.held[i] = True
@@ -291,8 +342,15 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                     if not o.held[i] and T_rest is not None and not r.reinitialised:
                         r.T_cam_obj = _depth_limited(r.T_cam_obj, T_rest[2, 3], opt.max_depth_step * o.fitter.size)
                         o.fitter.amend_last(r.T_cam_obj)
+            if i > o.first and source == "prior" and not o.held[i]:
+                # fitted to our own prediction: no evidence of where the object is, so not a valid pose,
+                # and the motion model keeps the last observed ones (a constant velocity fitted to itself
+                # ran a lifted stick 40 cm away in depth)
+                r.valid = False
             o.T[i], o.residual[i], o.valid[i], o.reinit[i] = r.T_cam_obj, r.residual, r.valid, r.reinitialised
             o.used[i] = mask
+            if i > o.first and hand is not None:
+                o.hand[i] = _hand_share(o, r.T_cam_obj, hand, opt)
             if r.valid or not o.T0:  # the motion model, in the first camera's frame
                 o.T0.append(np.linalg.inv(C[i]) @ r.T_cam_obj)
             if r.valid and not o.held[i]:
@@ -320,7 +378,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
     for o in objs:
         o.T[: o.first] = o.T[o.first]
         out[o.name] = dict(T_cam=o.T, residual=o.residual, valid=o.valid, reinit=o.reinit, reacquired=o.reacquired,
-                           held=o.held, pnp=o.pnp, mask_source=o.mask_source, used_masks=np.packbits(o.used, axis=-1),
+                           held=o.held, pnp=o.pnp, hand=o.hand, mask_source=o.mask_source, used_masks=np.packbits(o.used, axis=-1),
                            init_s=np.array(o.t_init), track_s_per_frame=np.array(o.t_track / max(n - o.first - 1, 1)),
                            scale=np.array(o.fitter.scale))
     return out, {"T_cam_cam0": C, "inliers": inliers}

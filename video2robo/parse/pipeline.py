@@ -224,13 +224,16 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         if nm == tgt and rests:  # resting target: one pose in the world for the whole video
             T_cam = np.linalg.inv(T_world_cam) @ T_world_target_rest(pts[tgt])
         poses[f"T_cam_{nm}"], poses[f"residual_{nm}"], poses[f"valid_{nm}"] = T_cam, fits[nm]["residual"], fits[nm]["valid"]
+        if "hand" in fits[nm]:
+            poses[f"hand_{nm}"] = fits[nm]["hand"]
         T_world[nm] = T_world_cam @ T_cam
         if fits[nm]["valid"].mean() < 0.5:
             warnings.append(f"object '{nm}': only {fits[nm]['valid'].mean():.0%} of frames fitted well (silhouette IoU >= "
                             f"{cfg.fit.valid_iou}); the rest are interpolated")
     skills, skill_error = None, None
     try:
-        sk = parse_skills(T_world[src], T_world[tgt], pts[src][::4], pts[tgt][::4], SkillParams(fps=fps))
+        sk = parse_skills(T_world[src], T_world[tgt], pts[src][::4], pts[tgt][::4], SkillParams(fps=fps),
+                          hand_source=fits[src].get("hand"))
         skills = Skills(sk["grasp_frame"], sk["release_frame"], tuple(int(v) for v in sk["task_segment"]))
         poses["T_rel"] = sk["T_rel"]
         poses["source_target_distance"] = sk["distance"]

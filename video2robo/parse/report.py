@@ -82,6 +82,10 @@ def write_report(folder: Path, demo, poses: dict, names: list[str], fit_times: d
     src = demo.source.name
     speed = np.linalg.norm(np.diff((poses["T_world_cam"] @ poses[f"T_cam_{src}"])[:, :3, 3], axis=0), axis=1) * demo.fps
     plots.append(_svg_plot({f"{src} speed (m/s)": speed}, marks, "source speed in the world frame", "m/s"))
+    hand = poses.get(f"hand_{src}")
+    if hand is not None and np.isfinite(hand).any():
+        plots.append(_svg_plot({f"hand on {src}": hand}, marks, "share of the source's surroundings the hand covers; "
+                               "the release is where it drops after the source stops", "share", threshold=0.05))
     key = sorted(set([0, len(demo.frame_indices) - 1] + list(marks.values())))
     skills = ("<p>Skills not parsed.</p>" if demo.skills is None else
               f"<p>grasp frame <b>{demo.skills.grasp_frame}</b>, release frame <b>{demo.skills.release_frame}</b>, "

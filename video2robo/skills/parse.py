@@ -1,8 +1,10 @@
 """Skills from the 6D trajectories of the source and target objects (world frame, z up).
 
 - grasp: the source rests, then lifts off; the grasp frame is the last still frame before sustained
-  motion (the hand closed on the object just then).
-- release: the first frame after the last sustained motion from which the source stays still.
+  motion (the hand closed on the object just then), the onset extrapolated from the first moved frames.
+- release: the first frame after the last sustained motion from which the source stays still; when the
+  hand's cover of the source is known per frame (fit_video's `hand`) and the hand stayed on the still
+  source a while (a pressed lid rests before the hand lets go), the first frame when it no longer covers it.
 - task segment: frames between grasp and release where the source surface is within `contact` (3 cm)
   of the target surface; T_rel(t) = T_world_target(t)⁻¹ · T_world_source(t) over it.
 Speeds are measured on a smoothed trajectory, so tracking jitter does not read as motion.
@@ -10,6 +12,7 @@ Speeds are measured on a smoothed trajectory, so tracking jitter does not read a
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -28,6 +31,9 @@ class SkillParams:
     min_motion_s: float = 0.25  # motion shorter than this is jitter
     smooth_s: float = 0.2  # smoothing window
     contact: float = 0.03  # task segment threshold on surface distance, metres
+    hand_contact: float = 0.05  # the hand covers at least this share of the source's surroundings while holding it
+    min_press_s: float = 0.5  # the hand on the still source this long: it pressed, and its let-go is the release
+    max_hold_s: float = 3.0  # the hand's let-go is looked for this long after the source stops
 
 
 def _speeds(T: np.ndarray, fps: float, smooth_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -72,13 +78,42 @@ def _refine_events(pos: np.ndarray, start: int, end: int, win: int) -> tuple[int
     dev0 = np.linalg.norm(pos - np.median(rest0, axis=0), axis=1)
     moved = np.nonzero(dev0[: min(end, n)] > tolerance(rest0))[0]
     moved = moved[moved >= max(start - win, 0)]
-    grasp = int(moved[0]) - 1 if len(moved) else start - 1
+    grasp = _onset(dev0, int(moved[0])) if len(moved) else start - 1
     rest1 = pos[min(end + win, n - 1):]
     dev1 = np.linalg.norm(pos - np.median(rest1, axis=0), axis=1)
     away = np.nonzero(dev1[grasp + 1 :] > tolerance(rest1))[0] + grasp + 1
     away = away[away <= min(end + win, n - 1)]
     release = int(away[-1]) + 1 if len(away) else end
     return max(grasp, 0), min(release, n - 1)
+
+
+def release_when_let_go(release: int, hand: np.ndarray | None, p: SkillParams) -> int:
+    """The release from the hand rather than the motion when the hand stayed on the still source for at
+    least `min_press_s` (a pressed lid): then the first frame when the hand covers less than
+    `hand_contact` of the source's surroundings (median over 3 frames), or is not measured. Otherwise, or
+    when the hand stays on it longer than `max_hold_s`, `release` (the source stopped). A hand leaving a
+    placed object takes a moment, so a short contact after it stops is its withdrawal, not a press."""
+    if hand is None or not np.isfinite(hand).any():
+        return release
+    h = median_filter(np.nan_to_num(hand, nan=0.0), size=3, mode="nearest")
+    end = min(len(h), release + round(p.max_hold_s * p.fps) + 1)
+    for f in range(release, end):
+        if not np.isfinite(hand[f]) or h[f] < p.hand_contact:
+            return f if f - release >= p.min_press_s * p.fps else release
+    return release
+
+
+def _onset(dev: np.ndarray, m: int) -> int:
+    """The last frame before the motion whose first clearly moved frame is m: an object starting from rest
+    accelerates, so its displacement grows about as (t - t0)²; the first two moved frames then give the
+    onset t0 = m - r / (1 - r), r = sqrt(dev[m] / dev[m + 1]). The first moved frame of a sampled video
+    (or one held still by the tracker until it moved clearly) is often one frame after the onset. Bounded
+    to [m - 3, m - 1]."""
+    if m + 1 >= len(dev) or not 0 < dev[m] < dev[m + 1]:
+        return m - 1
+    r = math.sqrt(dev[m] / dev[m + 1])
+    t0 = m - r / (1.0 - r)
+    return int(np.clip(math.floor(t0), max(m - 3, 0), m - 1))
 
 
 def surface_distance(points_source: np.ndarray, points_target: np.ndarray, T_ws: np.ndarray, T_wt: np.ndarray) -> np.ndarray:
@@ -108,10 +143,13 @@ def relative_trajectory(T_world_target: np.ndarray, T_world_source: np.ndarray, 
     return np.linalg.inv(T_world_target[a : b + 1]) @ T_world_source[a : b + 1]
 
 
-def parse_skills(T_world_source, T_world_target, points_source, points_target, p: SkillParams | None = None):
-    """dict with grasp_frame, release_frame, task_segment, distance (N,), T_rel (K,4,4)."""
+def parse_skills(T_world_source, T_world_target, points_source, points_target, p: SkillParams | None = None,
+                 hand_source: np.ndarray | None = None):
+    """dict with grasp_frame, release_frame, task_segment, distance (N,), T_rel (K,4,4). `hand_source`: per
+    frame, the share of the source's surroundings the hand covers (NaN: not measured), for the release."""
     p = p or SkillParams()
     grasp, release = detect_grasp_release(T_world_source, p)
+    release = release_when_let_go(release, hand_source, p)
     dist = surface_distance(points_source, points_target, T_world_source, T_world_target)
     seg = task_segment(dist, grasp, release, p.contact)
     return {"grasp_frame": grasp, "release_frame": release, "task_segment": seg, "distance": dist,
