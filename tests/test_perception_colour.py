@@ -162,7 +162,7 @@ def test_an_object_has_settled_when_held_or_its_fits_stop_moving():
                                T0=[a, b], fitter=SimpleNamespace(size=0.1))
 
     assert _settled(obj(0.05, held=True), 3, opt)  # held: at rest whatever the fits did
-    assert _settled(obj(0.002), 3, opt)  # 2 mm of a 10 cm object: still
+    assert _settled(obj(0.001), 3, opt)  # 1 mm of a 10 cm object: still
     assert not _settled(obj(0.02), 3, opt)  # 2 cm: moving
     assert not _settled(obj(0.0, angle=0.2), 3, opt)  # turning (a pour)
     assert not _settled(obj(0.002, valid=False), 3, opt)  # the last fit failed: unknown

@@ -59,8 +59,8 @@ class TrackingOptions:
     moved_frac: float = 0.2  # when less than this share is, the object moved (in between: see _rests)
     rest_iou: float = 0.75  # tracks undecided: held when the silhouette at rest still fits this well,
     move_gain: float = 0.1  # ...and moved only when the fit explains the mask this much better (IoU)
-    settle_step: float = 0.05  # a moving object whose last fit moved less than this × its size...
-    settle_angle: float = 0.035  # ...and this (rad) has settled: its silhouette may hold it (see _rests)
+    settle_step: float = 0.02  # a moving object whose last fit moved less than this × its size...
+    settle_angle: float = 0.0175  # ...and this (rad) has settled: its silhouette may hold it (see _rests)
     rest_support: float = 0.5  # no observed mask: held when this share of the rest silhouette has its colours
     max_depth_step: float = 0.3  # depth change per fitted frame at most this × the object's size
     hidden_frac: float = 0.2  # a prediction this little visible past the other objects counts as hidden

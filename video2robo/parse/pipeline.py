@@ -239,7 +239,12 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         poses["source_target_distance"] = sk["distance"]
     except UserError as e:
         skill_error = str(e)
-        warnings.append(f"skills not parsed: {e}")
+        valid = np.asarray(fits[src]["valid"], bool)
+        last = int(np.nonzero(valid)[0][-1]) if valid.any() else -1
+        if len(valid) - 1 - last >= 0.25 * len(valid):  # the likelier cause: the source was lost, its pose held
+            skill_error += (f"; note that the source '{src}' was lost from processed frame {last + 1} on (no valid fit: "
+                            "its last pose is held), so its motion after that is unknown")
+        warnings.append(f"skills not parsed: {skill_error}")
     save_arrays(out / "poses.npz", **poses)
     demo = DemoInfo(task=cfg.task, fps=float(fps), width=w, height=h, K=K.tolist(), objects=objects,
                     frame_indices=frame_indices, skills=skills, source_video=str(cfg.video), intrinsics_source=k_source,
