@@ -167,3 +167,14 @@ def test_an_object_has_settled_when_held_or_its_fits_stop_moving():
     assert not _settled(obj(0.0, angle=0.2), 3, opt)  # turning (a pour)
     assert not _settled(obj(0.002, valid=False), 3, opt)  # the last fit failed: unknown
     assert _settled(obj(0.05), 1, opt)  # the frame after the first
+
+
+def test_mask_extent_and_thickness():
+    from video2robo.perception.masks import extent_px, thickness_px
+
+    stick = np.zeros((60, 200), bool)
+    stick[20:24, 10:150] = True  # 140 long, 4 thick
+    assert extent_px(stick) == 140 and thickness_px(stick) == 4.0
+    assert extent_px(stick.T) == 140 and thickness_px(stick.T) == 4.0
+    empty = np.zeros_like(stick)
+    assert extent_px(empty) == 0 and thickness_px(empty) == 0.0

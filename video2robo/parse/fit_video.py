@@ -41,7 +41,7 @@ from tqdm import tqdm
 from video2robo.geometry.so3 import rotation_angle
 from video2robo.perception.camera_motion import CameraMotionOptions, CameraTracker, table_plane
 from video2robo.perception.colour_model import ColourModel
-from video2robo.perception.masks import disk, iou
+from video2robo.perception.masks import disk, extent_px, iou
 from video2robo.perception.model_tracks import ModelTrackOptions, ModelTracks
 from video2robo.perception.occluders import OccluderOptions, TableChanges
 
@@ -104,9 +104,7 @@ class _Object:
 
 def _band(silhouette: np.ndarray, frac: float) -> int:
     """frac × the silhouette's extent in pixels (its length, for a thin stick: not its area's diameter)."""
-    ys, xs = np.nonzero(silhouette)
-    extent = max(np.ptp(ys), np.ptp(xs)) + 1 if len(ys) else 0
-    return max(3, round(frac * extent))
+    return max(3, round(frac * extent_px(silhouette)))
 
 
 def _choose_mask(obj: _Object, frame: np.ndarray, observed: np.ndarray, occ: np.ndarray, lost: bool,
@@ -210,7 +208,7 @@ def _hand_share(o: _Object, T: np.ndarray, hand: np.ndarray, opt: TrackingOption
         return float("nan")
     ys, xs = np.nonzero(sil)
     size_px = math.hypot(np.ptp(ys), np.ptp(xs))
-    region = cv2.dilate(sil.astype(np.uint8), disk(max(2, int(round(opt.hand_band_frac * size_px))))) > 0
+    region = cv2.dilate(sil.astype(np.uint8), disk(max(2, round(opt.hand_band_frac * size_px)))) > 0
     return float(hand[region].mean())
 
 
@@ -301,7 +299,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 r = o.fitter.first(FrameInput(rgb, mask, depth_i))
                 o.colour = ColourModel(frames[i], mask)
                 o.mask_source[i] = MASK_SOURCES.index("perception")
-                occ = np.zeros_like(mask)
+                occ, source, hand = np.zeros_like(mask), "perception", None
             else:
                 occ = np.zeros((h, w), bool)
                 for p in others:
@@ -342,14 +340,14 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                     if not o.held[i] and T_rest is not None and not r.reinitialised:
                         r.T_cam_obj = _depth_limited(r.T_cam_obj, T_rest[2, 3], opt.max_depth_step * o.fitter.size)
                         o.fitter.amend_last(r.T_cam_obj)
-            if i > o.first and source == "prior" and not o.held[i]:
+            if source == "prior" and not o.held[i]:
                 # fitted to our own prediction: no evidence of where the object is, so not a valid pose,
                 # and the motion model keeps the last observed ones (a constant velocity fitted to itself
                 # ran a lifted stick 40 cm away in depth)
                 r.valid = False
             o.T[i], o.residual[i], o.valid[i], o.reinit[i] = r.T_cam_obj, r.residual, r.valid, r.reinitialised
             o.used[i] = mask
-            if i > o.first and hand is not None:
+            if hand is not None:
                 o.hand[i] = _hand_share(o, r.T_cam_obj, hand, opt)
             if r.valid or not o.T0:  # the motion model, in the first camera's frame
                 o.T0.append(np.linalg.inv(C[i]) @ r.T_cam_obj)

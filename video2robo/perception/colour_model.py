@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from video2robo.perception.masks import clean_mask, disk
+from video2robo.perception.masks import clean_mask, disk, thickness_px
 
 
 @dataclass
@@ -105,7 +105,7 @@ class ColourModel:
         near = cv2.dilate(prior[r0:r1, c0:c1].astype(np.uint8), disk(search_px)) > 0
         prob = self.probability(np.ascontiguousarray(image[r0:r1, c0:c1]))
         # smoothing and opening drop specks, and with them a stick a few pixels thick: not for thin objects
-        thin = len(ys) / (max(np.ptp(ys), np.ptp(xs)) + 1) < self.opt.thin_px
+        thin = thickness_px(prior) < self.opt.thin_px
         if not thin:
             prob = cv2.GaussianBlur(prob, (0, 0), 1.0)
         win[r0:r1, c0:c1] = near & (prob > self.opt.threshold)
@@ -136,7 +136,7 @@ class ColourModel:
         ys, xs = np.nonzero(silhouette)
         if not self.distinctive or len(ys) < 16:
             return np.zeros((h, w), bool)
-        if len(ys) / (max(np.ptp(ys), np.ptp(xs)) + 1) < self.opt.thin_px:  # a stick: keep its few pixels' width
+        if thickness_px(silhouette) < self.opt.thin_px:  # a stick: keep its few pixels' width
             hits = (self.strict_probability(image) > self.opt.threshold).astype(np.float32)
         else:
             hits = cv2.GaussianBlur(self.strict_probability(image), (0, 0), 1.0) > self.opt.threshold

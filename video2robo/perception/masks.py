@@ -97,3 +97,15 @@ def bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     if rows.size == 0:
         return None
     return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+
+
+def extent_px(mask: np.ndarray) -> int:
+    """The longer side of the mask's bounding box, in pixels (0 for an empty mask): its length, for a stick."""
+    box = bbox(mask)
+    return 0 if box is None else max(box[2] - box[0], box[3] - box[1])
+
+
+def thickness_px(mask: np.ndarray) -> float:
+    """Area over `extent_px`: about the width of a thin mask, in pixels (0 for an empty mask)."""
+    extent = extent_px(mask)
+    return 0.0 if extent == 0 else float(mask.sum()) / extent
