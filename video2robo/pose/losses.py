@@ -54,10 +54,19 @@ def match_lighting(rgb: torch.Tensor, alpha: torch.Tensor, obs: Observation) -> 
 
 
 def rgb_loss(rgb: torch.Tensor, alpha: torch.Tensor, obs: Observation) -> torch.Tensor:
-    """L1 of the (lighting-matched) model composited over the observed image, over the mask union."""
-    composite = match_lighting(rgb, alpha, obs) + (1.0 - alpha[..., None]) * obs.rgb
-    region = torch.maximum(alpha.detach().gt(0.05).to(alpha.dtype), obs.mask) * _keep(obs)
-    return ((composite - obs.rgb).abs().sum(-1) * region).sum() / region.sum().clamp_min(1.0)
+    """Mean L1 of the lighting-matched model colour against the observed colour where both show the
+    object. Not a composite of the model over the observed image: that image already holds the object,
+    so every partly covered pixel (an edge; all of a thin stick) costs less the less the model covers
+    it, and the loss rewards shrinking. Measured from the true pose on true masks (the six hard
+    synthetic tasks): the composite pushed every object 1-7 cm away from the camera, this form <0.6 cm.
+    The extent is the mask loss's to judge."""
+    both = (alpha.detach() > 0.5) & (obs.mask > 0.5)
+    if obs.ignore is not None:
+        both &= obs.ignore < 0.5
+    if both.sum() < 4:
+        return rgb.sum() * 0.0
+    colour = match_lighting(rgb, alpha, obs) / alpha[..., None].clamp_min(1e-3)
+    return (colour - obs.rgb).abs().sum(-1)[both].mean()
 
 
 def depth_loss(depth: torch.Tensor, alpha: torch.Tensor, obs: Observation, scale: float) -> torch.Tensor:
