@@ -178,3 +178,19 @@ def test_mask_extent_and_thickness():
     assert extent_px(stick.T) == 140 and thickness_px(stick.T) == 4.0
     empty = np.zeros_like(stick)
     assert extent_px(empty) == 0 and thickness_px(empty) == 0.0
+
+
+def test_changed_pixels_in_colours_the_object_never_showed_are_no_evidence():
+    from video2robo.parse.fit_video import _not_the_object
+
+    img0, mask0 = _scene((20, 20))
+    cm = ColourModel(img0, mask0)
+    img1, mask1 = _scene((50, 100))  # the can moved; a blue hand holds it
+    img1[45:75, 90:100] = (40, 90, 200)
+    changed = np.zeros(mask1.shape, bool)
+    changed[40:80, 85:125] = True  # what differs from the first frame's table there
+    assert cm.probability(img1)[60, 95] > cm.opt.threshold  # the lenient posterior takes the hand for the can
+    hand, unexplained = _not_the_object(changed, cm, img1)
+    assert hand[45:75, 90:100].all() and unexplained[45:75, 90:100].all()
+    assert not (unexplained & mask1).any()  # the can's own colours stay evidence
+    assert not unexplained[~changed].any()

@@ -10,8 +10,8 @@ stays put however the phone moves. Per frame:
 2. render every object at its prediction; where another object is in front, pixels are `ignore`d by
    the losses and removed from the mask (occlusion by the other object is not evidence of absence);
 3. mark what is in front of the object and is none of the objects: pixels that differ from the first
-   frame's table warped by the camera's motion (perception.occluders) and lack the object's colours
-   (the hand, its shadow) are ignored too;
+   frame's table warped by the camera's motion (perception.occluders) in colours the object never
+   showed (the hand, its shadow) are ignored too;
    choose the mask: of the propagated mask and the object's colour-model detection near the
    prediction, the one agreeing best with the predicted silhouette; the colour detection alone when
    only it overlaps the prediction somewhat (re-detection); for an object lost in the last frame, a
@@ -25,14 +25,18 @@ stays put however the phone moves. Per frame:
    a resting object stays put instead of jittering with its mask and drifting in depth; otherwise fit
    it (Adam from the prediction, with the track loss on the model-anchored tracks), and keep the rest
    pose anyway when the fit explains the mask hardly better than it does;
-5. after a good fit, prune and re-seed the tracks from the render of the fitted pose.
+5. after a good fit, prune and re-seed the tracks from the render of the fitted pose;
+6. when an object that moved rests again and the hand has let go of it, search its pose afresh as on
+   the first frame, and take that for the whole rest when it explains the silhouette better and rests
+   on the table or on another object (`_resettle`; the camera tracked from the table, whose plane is
+   then known): drift while carried is otherwise never corrected.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import cv2
 import numpy as np
@@ -71,6 +75,15 @@ class TrackingOptions:
     # prediction whose area is within this × the predicted silhouette's, however little they overlap
     hand_band_frac: float = 0.1  # `hand`: share of the object's silhouette, widened by this × its size, that
     # the occluder (the hand) covers
+    settle_hand: float = 0.05  # an object put down (resting again after a move) and let go (`hand` below
+    # this, or not measured) is searched afresh, as on the first frame (see _resettle)...
+    settle_good_iou: float = 0.9  # ...with the searches only when polishing leaves its IoU below this...
+    settle_searches: int = 2  # ...at most this many times per object (each costs about a first frame's search)...
+    settle_gain: float = 0.02  # ...and the new pose taken when its silhouette IoU is better by this
+    settle_mask_iou: float = 0.5  # its fresh segmentation is used when it agrees with its mask this well
+    settle_support: float = 0.015  # ...and only a pose resting on something: its lowest point within this (m)
+    # of the table or of another object's top (a flat lid re-searched on the box rose 4 cm off it, a better
+    # silhouette fit floating in the air)
     tracks: ModelTrackOptions = field(default_factory=ModelTrackOptions)
     camera: CameraMotionOptions = field(default_factory=CameraMotionOptions)
     occluders: OccluderOptions | None = field(default_factory=OccluderOptions)  # None: no occluder masks
@@ -87,7 +100,7 @@ class _Object:
         self.tracks = ModelTracks(K, self.fitter.size, opt.tracks)
         self.T = np.repeat(np.eye(4)[None], n, axis=0)
         self.residual, self.valid = np.ones(n), np.zeros(n, bool)
-        self.reinit, self.reacquired, self.held, self.pnp = (np.zeros(n, bool) for _ in range(4))
+        self.reinit, self.reacquired, self.held, self.pnp, self.resettled = (np.zeros(n, bool) for _ in range(5))
         self.hand = np.full(n, np.nan)  # share of the widened silhouette the occluder covers (NaN: not measured)
         self.mask_source = np.full(n, MASK_SOURCES.index("none"), np.int8)
         self.used = np.zeros((n,) + (0, 0), bool)
@@ -100,6 +113,8 @@ class _Object:
         self.alpha = self.depth = None
         self.pnp_ok = False
         self.colour = None  # ColourModel, learnt at the first frame
+        self.unsettled = False  # moved since its last rest pose was searched afresh (see _resettle)
+        self.searches = 0  # how many times that ran ObjectFitter.relocalise's searches
 
 
 def _band(silhouette: np.ndarray, frac: float) -> int:
@@ -224,6 +239,72 @@ def _settled(o: _Object, i: int, opt: TrackingOptions) -> bool:
                 and rotation_angle(a[:3, :3], b[:3, :3]) <= opt.settle_angle)
 
 
+def _not_the_object(changed: np.ndarray, colour: ColourModel, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(hand, unexplained) among the pixels that `changed` from the first frame's table: `hand`, those in
+    colours the object never (or barely) showed (its `strict` posterior); `unexplained`, those and the
+    ones its lenient posterior rejects too. The hand, mostly, or a face of the object unseen at first,
+    or blur: no evidence either way, so the fit ignores them. Read as the object (the lenient
+    posterior's "an unseen colour is about as likely the object's"), the hand around a held object made
+    up a third of its mask and pulled the fit toward the camera."""
+    thr = colour.opt.threshold
+    hand = changed & (colour.strict_probability(image) <= thr)
+    return hand, hand | (changed & (colour.probability(image) <= thr))
+
+
+def _height_range(o: _Object, T0: np.ndarray, plane: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
+    """Lowest and highest height (m) of the object's model at T0 (first camera's frame) above the table."""
+    n, foot = plane
+    p = o.fitter.model_de.means.numpy().astype(np.float64) * o.fitter.scale @ T0[:3, :3].T + T0[:3, 3]
+    h = (p - foot) @ n
+    return float(h.min()), float(h.max())
+
+
+def _resettle(o: _Object, i: int, frame, image: np.ndarray, C: np.ndarray, gray: np.ndarray, plane,
+              others: list[_Object], opt: TrackingOptions) -> bool:
+    """Search the pose of an object that was put down and let go at frame i afresh (ObjectFitter.relocalise)
+    and, when that explains its silhouette clearly better, take it for the whole rest so far and as the
+    rest pose from now on. While carried, under the hand, a tracked pose drifts (in depth, mostly) and no
+    later frame corrects it: the object is then held at the wrong rest pose to the end. Resting and
+    uncovered, it is as well observed as on the first frame, and segmented the same way: GrabCut from a box
+    around its mask and its silhouette (the colour-model mask of a put-down object was half of it, or
+    took its shadow in). The new pose must rest on something (`settle_support`; `plane`: the table,
+    (n, foot) in the first camera's frame). Returns whether the pose changed."""
+    from video2robo.perception.grabcut import GrabCutSegmenter
+    from video2robo.perception.prompts import ObjectPrompt
+
+    h, w = gray.shape
+    region = frame.mask | (o.fitter.render_full(o.T[i], w, h, fine=True)[0] > 0.5)
+    ys, xs = np.nonzero(region)
+    pad = 0.1 * extent_px(region)
+    box = (max(xs.min() - pad, 0), max(ys.min() - pad, 0), min(xs.max() + 1 + pad, w), min(ys.max() + 1 + pad, h))
+    segmented = GrabCutSegmenter().segment(image, ObjectPrompt(o.name, box=box)) & ~frame.ignore
+    if segmented.sum() >= 16 and iou(segmented, frame.mask) >= opt.settle_mask_iou:
+        frame = replace(frame, mask=segmented)
+    T_new, iou_new, iou_old, searched = o.fitter.relocalise(frame, o.T[i], opt.settle_good_iou,
+                                                            search=o.searches < opt.settle_searches)
+    o.searches += searched
+    if iou_new < iou_old + opt.settle_gain:
+        return False
+    T0_new = np.linalg.inv(C[i]) @ T_new
+    supports = [0.0] + [_height_range(p, p.T0[-1], plane)[1] for p in others if p.T0]
+    low = _height_range(o, T0_new, plane)[0]
+    if min(abs(low - s) for s in supports) > opt.settle_support:
+        return False
+    j = i
+    while j - 1 > o.first and o.held[j - 1]:  # the rest began at frame j
+        j -= 1
+    for k in range(j, i + 1):
+        o.T[k] = C[k] @ T0_new
+    o.residual[i], o.used[i] = 1.0 - iou_new, frame.mask
+    o.fitter.amend_last(T_new)
+    o.T0[-1] = T0_new
+    o.ref_T, o.ref_C = T_new, C[i]
+    alpha, depth = o.fitter.render_full(T_new, w, h, fine=True)
+    o.tracks.clear()
+    o.tracks.update(gray, T_new, alpha, depth, frame.mask & ~frame.ignore)
+    return True
+
+
 def _objects_seen(objs: list[_Object], masks: dict, i: int) -> np.ndarray:
     """Pixels of frame i that any object may cover: its propagated mask and its last render."""
     out = np.zeros(masks[objs[0].name][i].shape, bool)
@@ -249,7 +330,7 @@ def _predict(o: _Object, C: np.ndarray) -> np.ndarray:
 def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool = True,
               options: TrackingOptions | None = None, table_object: str | None = None) -> tuple[dict[str, dict], dict]:
     """Fit every object in every frame. Returns (name → arrays for work/fit_<name>.npz: T_cam, residual,
-    valid, reinit, reacquired, held, pnp, hand, mask_source, used_masks, init_s, track_s_per_frame, scale;
+    valid, reinit, reacquired, held, pnp, resettled, hand, mask_source, used_masks, init_s, track_s_per_frame, scale;
     camera arrays for work/camera.npz: T_cam_cam0, inliers). Without `table_object` (an object resting
     on the table from the first frame) the camera is taken as fixed."""
     from video2robo.pose.fit import FrameInput
@@ -266,6 +347,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
     inliers = np.zeros(n, np.int32)
     camera: CameraTracker | None = None
     changes: TableChanges | None = None
+    plane = None  # the table under `table_object`, (n, foot) in the first camera's frame
     table = next((o for o in objs if o.name == table_object and o.first == 0), None)
     bar = tqdm(range(n), desc="fit poses", unit="frame", disable=not progress)
     for i in bar:
@@ -310,10 +392,9 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                         occ |= front & ((o.alpha <= 0.5) | (p.depth < o.depth))
                 hand = None
                 if changed is not None and o.colour is not None and o.colour.usable:
-                    # the hand for `hand`: colours the object never showed count too (a face of the object
-                    # unseen at first may then pass for the hand: only the held object's let-go reads it)
-                    hand = changed & (o.colour.strict_probability(frames[i]) <= o.colour.opt.threshold) & ~occ
-                    occ |= changed & (o.colour.probability(frames[i]) <= o.colour.opt.threshold)  # the hand, mostly
+                    hand, unexplained = _not_the_object(changed, o.colour, frames[i])
+                    hand &= ~occ
+                    occ |= unexplained
                 mask, source, occ = _choose_mask(o, frames[i], masks[o.name][i], occ, not o.valid[i - 1], opt)
                 if source == "redetect":  # start the fit where the object was found, at the predicted depth
                     o.T_init = _moved_to(o.T_init, o.alpha > 0.5, mask, K)
@@ -351,6 +432,12 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 o.hand[i] = _hand_share(o, r.T_cam_obj, hand, opt)
             if r.valid or not o.T0:  # the motion model, in the first camera's frame
                 o.T0.append(np.linalg.inv(C[i]) @ r.T_cam_obj)
+            if i > o.first and r.valid and not o.held[i]:
+                o.unsettled = True
+            elif (o.held[i] and o.unsettled and source != "prior" and not o.hand[i] > opt.settle_hand  # NaN passes
+                  and plane is not None):
+                o.unsettled = False
+                o.resettled[i] = _resettle(o, i, frame, frames[i], C, gray, plane, others, opt)
             if r.valid and not o.held[i]:
                 alpha, depth = o.fitter.render_full(r.T_cam_obj, w, h, fine=True)
                 o.tracks.update(gray, r.T_cam_obj, alpha, depth, mask & ~occ)
@@ -376,7 +463,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
     for o in objs:
         o.T[: o.first] = o.T[o.first]
         out[o.name] = dict(T_cam=o.T, residual=o.residual, valid=o.valid, reinit=o.reinit, reacquired=o.reacquired,
-                           held=o.held, pnp=o.pnp, hand=o.hand, mask_source=o.mask_source, used_masks=np.packbits(o.used, axis=-1),
+                           held=o.held, pnp=o.pnp, resettled=o.resettled, hand=o.hand, mask_source=o.mask_source, used_masks=np.packbits(o.used, axis=-1),
                            init_s=np.array(o.t_init), track_s_per_frame=np.array(o.t_track / max(n - o.first - 1, 1)),
                            scale=np.array(o.fitter.scale))
     return out, {"T_cam_cam0": C, "inliers": inliers}

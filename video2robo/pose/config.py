@@ -40,14 +40,17 @@ class FitConfig:
     result when its silhouette IoU is better by more than `hypothesis_margin`. The colour term can pull
     the search to poses that render little of the object (uncovered object pixels cost no colour
     error): measured on the demo's bowl, 91 mm / 25° off at RGB weight 2 vs 12 mm / 0.2° at 0.5, while
-    the cup needs the colour (2.5° vs 18°)."""
+    the cup needs the colour (2.5° vs 18°). Measured with the earlier colour loss (the model composited
+    over the observed image), whose bias toward rendering less losses.rgb_loss explains; kept as a
+    guard, since a search can still settle where the colours match and the silhouette does not."""
     hypothesis_margin: float = 0.1
     polish_iters: int = 150
     """The first frame's pose is finally refined on the silhouette alone (colour weight 0) at a finer
     crop, `polish_crop_size`, and kept when its silhouette IoU is not worse (0: off). The first frame's
     mask is the best one the video gets (the object rests, nothing covers it), and the colour term
-    biases depth: the rendered model's texture never matches the video's exactly. Measured on the six
-    hard synthetic tasks: first-frame position error 0.4-6.5 cm before, 0.1-1.6 cm after."""
+    biased depth. Measured on the six hard synthetic tasks, with the earlier composite colour loss
+    (see losses.rgb_loss): first-frame position error 0.4-6.5 cm before, 0.1-1.6 cm after. Also used
+    to search a put-down object's pose afresh (ObjectFitter.relocalise)."""
     polish_crop_size: int = 160
     seed: int = 0
     weights: LossWeights = field(default_factory=LossWeights)

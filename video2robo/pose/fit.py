@@ -270,6 +270,33 @@ class ObjectFitter:
             return T_p, parts, crop
         return T, {}, None
 
+    def relocalise(self, frame: FrameInput, T: np.ndarray, good_iou: float, search: bool = True) -> tuple[np.ndarray, float, float, bool]:
+        """A resting object's pose searched afresh, as on the first frame: T polished on the silhouette,
+        and when that fits worse than `good_iou`, a local search around T's rotation and the global
+        upright search too (each polished; not without `search`: they cost about as much as the first
+        frame). For an object put down after being carried, whose tracked pose may have drifted in depth
+        or flipped while the hand covered it. Returns (best pose, its silhouette IoU, T's IoU, whether
+        the searches ran), IoUs at the polishing crop; nothing else changes (scale included)."""
+        cfg = self.cfg
+        crop = crop_around(frame.mask, cfg.polish_crop_size)
+        iou_T = self._iou(T, frame, crop)
+        T_p = self.polish(frame, T)[0]
+        best, best_iou = max([(T, iou_T), (T_p, self._iou(T_p, frame, crop))], key=lambda c: c[1])
+        if best_iou >= good_iou or not search:
+            return best, best_iou, iou_T, False
+        scale = self.scale
+        try:
+            ray, z0 = self._initial_depth(frame)
+            for R_guess in (T[:3, :3], None):  # both: a local search reaches a silhouette twin of a flip
+                T_de = self._de(frame, ray, z0, R_guess)
+                T_de = self.polish(frame, self._adam(frame, T_de, cfg.refine_iters, cfg.refine_iters // 2, with_tracks=False)[0])[0]
+                iou = self._iou(T_de, frame, crop)
+                if iou > best_iou:
+                    best, best_iou = T_de, iou
+        finally:
+            self.scale = scale  # a global search with depth maps fits the scale too: keep the first frame's
+        return best, best_iou, iou_T, True
+
     def predict(self) -> np.ndarray:
         """Constant-velocity prediction of the next pose (held when the last step was implausible)."""
         hist = self.valid_history or self.history
