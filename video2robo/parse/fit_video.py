@@ -297,7 +297,8 @@ def _resettle(o: _Object, i: int, frame, image: np.ndarray, C: np.ndarray, gray:
         o.T[k] = C[k] @ T0_new
     o.residual[i], o.used[i] = 1.0 - iou_new, frame.mask
     o.fitter.amend_last(T_new)
-    o.T0[-1] = T0_new
+    rest = min(i - j + 1, len(o.T0))  # held frames are valid: the motion model's last entries are the rest's
+    o.T0[-rest:] = [T0_new] * rest  # (one changed entry alone would read as a jump: a velocity)
     o.ref_T, o.ref_C = T_new, C[i]
     alpha, depth = o.fitter.render_full(T_new, w, h, fine=True)
     o.tracks.clear()
