@@ -51,6 +51,8 @@ def test_strict_colours_exclude_what_the_object_never_showed():
     strict = cm.strict[cm._bin_index(img1)]
     assert strict[80, 130] < 0.5 and strict[25, 25] > cm.opt.threshold
     np.testing.assert_array_equal(strict, cm.strict_probability(img1))
+    for both, one in zip(cm.probabilities(img1), (cm.probability(img1), strict)):
+        np.testing.assert_array_equal(both, one)
     img1[20:40, 20:34] = img1[60:80, 100:114]
     assert not (cm.detect_anywhere(img1, mask0, band_px=3) & (img1[..., 2] == 200)).any()
 

@@ -45,7 +45,7 @@ from tqdm import tqdm
 from video2robo.geometry.so3 import rotation_angle
 from video2robo.perception.camera_motion import CameraMotionOptions, CameraTracker, table_plane
 from video2robo.perception.colour_model import ColourModel
-from video2robo.perception.masks import disk, extent_px, iou
+from video2robo.perception.masks import bbox, disk, extent_px, iou
 from video2robo.perception.model_tracks import ModelTrackOptions, ModelTracks
 from video2robo.perception.occluders import OccluderOptions, TableChanges
 
@@ -221,8 +221,8 @@ def _hand_share(o: _Object, T: np.ndarray, hand: np.ndarray, opt: TrackingOption
     sil = o.fitter.render_full(T, w, h, fine=False)[0] > 0.5
     if sil.sum() < 16:
         return float("nan")
-    ys, xs = np.nonzero(sil)
-    size_px = math.hypot(np.ptp(ys), np.ptp(xs))
+    c0, r0, c1, r1 = bbox(sil)
+    size_px = math.hypot(r1 - 1 - r0, c1 - 1 - c0)
     region = cv2.dilate(sil.astype(np.uint8), disk(max(2, round(opt.hand_band_frac * size_px)))) > 0
     return float(hand[region].mean())
 
@@ -247,8 +247,9 @@ def _not_the_object(changed: np.ndarray, colour: ColourModel, image: np.ndarray)
     posterior's "an unseen colour is about as likely the object's"), the hand around a held object made
     up a third of its mask and pulled the fit toward the camera."""
     thr = colour.opt.threshold
-    hand = changed & (colour.strict_probability(image) <= thr)
-    return hand, hand | (changed & (colour.probability(image) <= thr))
+    lenient, strict = colour.probabilities(image)
+    hand = changed & (strict <= thr)
+    return hand, hand | (changed & (lenient <= thr))
 
 
 def _height_range(o: _Object, T0: np.ndarray, plane: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
@@ -274,9 +275,9 @@ def _resettle(o: _Object, i: int, frame, image: np.ndarray, C: np.ndarray, gray:
 
     h, w = gray.shape
     region = frame.mask | (o.fitter.render_full(o.T[i], w, h, fine=True)[0] > 0.5)
-    ys, xs = np.nonzero(region)
+    c0, r0, c1, r1 = bbox(region)
     pad = 0.1 * extent_px(region)
-    box = (max(xs.min() - pad, 0), max(ys.min() - pad, 0), min(xs.max() + 1 + pad, w), min(ys.max() + 1 + pad, h))
+    box = (max(c0 - pad, 0), max(r0 - pad, 0), min(c1 + pad, w), min(r1 + pad, h))
     segmented = GrabCutSegmenter().segment(image, ObjectPrompt(o.name, box=box)) & ~frame.ignore
     if segmented.sum() >= 16 and iou(segmented, frame.mask) >= opt.settle_mask_iou:
         frame = replace(frame, mask=segmented)

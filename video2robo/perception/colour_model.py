@@ -87,6 +87,11 @@ class ColourModel:
         """(H, W) float32 `strict` P(object | colour): colours the object never showed are not its."""
         return self.strict[self._bin_index(image)]
 
+    def probabilities(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(`probability`, `strict_probability`) of one image, its colours binned once."""
+        idx = self._bin_index(image)
+        return self.posterior[idx], self.strict[idx]
+
     def _bin_index(self, image: np.ndarray) -> tuple[np.ndarray, ...]:
         hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV).astype(np.int32)
         return tuple(np.minimum(hsv[..., c] * b // r, b - 1) for c, b, r in zip(range(3), self.opt.bins, (180, 256, 256)))

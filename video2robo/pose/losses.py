@@ -36,13 +36,19 @@ def soft_iou_loss(alpha: torch.Tensor, mask: torch.Tensor, keep: torch.Tensor | 
     return 1.0 - inter / union
 
 
+def _overlap(alpha: torch.Tensor, obs: Observation) -> torch.Tensor:
+    """(S, S) bool: pixels where both the model and the observation show the object, not ignored."""
+    both = (alpha.detach() > 0.5) & (obs.mask > 0.5)
+    if obs.ignore is not None:
+        both &= obs.ignore < 0.5
+    return both
+
+
 def match_lighting(rgb: torch.Tensor, alpha: torch.Tensor, obs: Observation) -> torch.Tensor:
     """Rendered (premultiplied) colour after a per-channel gain and bias fitted in closed form to the
     observation where both show the object: a model's albedo rarely matches the scene's lighting, and
     an uncorrected colour loss then prefers wrong poses."""
-    both = (alpha.detach() > 0.5) & (obs.mask > 0.5)
-    if obs.ignore is not None:
-        both &= obs.ignore < 0.5
+    both = _overlap(alpha, obs)
     if both.sum() < 20:
         return rgb
     x = (rgb / alpha[..., None].clamp_min(1e-3))[both]
@@ -60,9 +66,7 @@ def rgb_loss(rgb: torch.Tensor, alpha: torch.Tensor, obs: Observation) -> torch.
     it, and the loss rewards shrinking. Measured from the true pose on true masks (the six hard
     synthetic tasks): the composite pushed every object 1-7 cm away from the camera, this form <0.6 cm.
     The extent is the mask loss's to judge."""
-    both = (alpha.detach() > 0.5) & (obs.mask > 0.5)
-    if obs.ignore is not None:
-        both &= obs.ignore < 0.5
+    both = _overlap(alpha, obs)
     if both.sum() < 4:
         return rgb.sum() * 0.0
     colour = match_lighting(rgb, alpha, obs) / alpha[..., None].clamp_min(1e-3)
