@@ -80,7 +80,9 @@ def test_relocalise_recovers_a_resting_pose_that_drifted(box_scene):
 
 
 def test_resettle_replaces_the_whole_rest_and_rejects_a_floating_pose(box_scene):
-    from video2robo.parse.fit_video import TrackingOptions, _Object, _resettle
+    from video2robo.geometry.so3 import rotation_angle
+    from video2robo.parse.fit_video import TrackingOptions, _Object
+    from video2robo.parse.settle import resettle
 
     model, K, T_true, frame = box_scene
     image = (frame.rgb * 255).astype(np.uint8)
@@ -103,17 +105,43 @@ def test_resettle_replaces_the_whole_rest_and_rejects_a_floating_pose(box_scene)
 
     C = np.repeat(np.eye(4)[None], 4, axis=0)
     o = put_down()
-    assert _resettle(o, 3, frame, image, C, gray, (n, foot), [], opt)
-    # closer (GrabCut's fresh mask takes the half-covered edge ring in: on this small render it is 18 %
-    # larger than the silhouette, so the pose comes out 3.4 cm toward the camera; see relocalise's test
-    # for its accuracy on the exact mask)
-    err = np.linalg.norm(o.T[3][:3, 3] - T_true[:3, 3])
-    assert err < np.linalg.norm(drifted[:3, 3] - T_true[:3, 3])
+    assert resettle(o, 3, frame, image, C, gray, (n, foot), [], opt)
+    # standing on the table as at first fixes the depth GrabCut's fresh mask gets wrong (it takes the
+    # half-covered edge ring in: 18 % larger than the silhouette on this small render, which put the
+    # freely searched pose 3.4 cm toward the camera); that mask still turns it by 10 degrees (on the exact
+    # mask: within 3, tests/test_pose_rest.py)
+    assert np.linalg.norm(o.T[3][:3, 3] - T_true[:3, 3]) < 0.005
+    assert rotation_angle(o.T[3][:3, :3], T_true[:3, :3]) < np.deg2rad(15)
     for k in (2, 3):  # the whole rest, and the motion model's entries for it
         np.testing.assert_allclose(o.T[k], o.T[3])
         np.testing.assert_allclose(o.T0[k], o.T[3])
     np.testing.assert_allclose(o.ref_T, o.T[3])  # the rest pose from now on
     np.testing.assert_array_equal(o.T[1], drifted)  # before the rest: untouched
     floating = put_down()  # the same pose now floats 3 cm above the table: not a rest
-    assert not _resettle(floating, 3, frame, image, C, gray, (n, foot - 0.03 * n), [], opt)
+    assert not resettle(floating, 3, frame, image, C, gray, (n, foot - 0.03 * n), [], opt)
     np.testing.assert_array_equal(floating.T[3], drifted)
+
+
+def test_a_pose_under_the_table_is_slid_back_onto_it_along_its_ray(box_scene):
+    from video2robo.parse.fit_video import TrackingOptions, _Object
+    from video2robo.parse.settle import above_table
+    from video2robo.pose.rest import heights
+
+    model, K, T_true, _ = box_scene
+    n = T_true[:3, 2]  # the box rests on its model -z face
+    foot = T_true[:3, :3] @ np.array([0.0, 0.0, -0.015]) + T_true[:3, 3]
+    opt = TrackingOptions()
+    o = _Object("box", model, K, FitConfig(), 1, 0, False, opt)
+    pts = o.fitter.model_de.means.numpy().astype(np.float64)
+    C = np.eye(4)
+    C[:3, 3] = [0.02, -0.01, 0.03]  # the camera has moved since the first frame
+    T_cam0 = T_true.copy()
+    sunk = T_cam0.copy()
+    sunk[:3, 3] *= 1.3  # 15 cm further along the first camera's ray: well under the table
+    T = above_table(o, C @ sunk, C, (n, foot), opt)
+    assert heights(np.linalg.inv(C) @ T, pts, (n, foot)).min() == pytest.approx(0.0, abs=1e-6)
+    ray_now = (C @ sunk)[:3, 3]
+    assert np.linalg.norm(np.cross(T[:3, 3], ray_now)) < 1e-9  # along the current camera's ray
+    lifted = T_cam0.copy()
+    lifted[:3, 3] *= 0.9  # nearer, above the table: carried, left alone
+    np.testing.assert_array_equal(above_table(o, C @ lifted, C, (n, foot), opt), C @ lifted)

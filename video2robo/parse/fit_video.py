@@ -26,23 +26,26 @@ stays put however the phone moves. Per frame:
    it (Adam from the prediction, with the track loss on the model-anchored tracks), and keep the rest
    pose anyway when the fit explains the mask hardly better than it does;
 5. after a good fit, prune and re-seed the tracks from the render of the fitted pose;
-6. when an object that moved rests again and the hand has let go of it, search its pose afresh as on
-   the first frame, and take that for the whole rest when it explains the silhouette better and rests
-   on the table or on another object (`_resettle`; the camera tracked from the table, whose plane is
-   then known): drift while carried is otherwise never corrected.
+6. when an object that moved rests again and the hand has let go of it, search its pose afresh, standing
+   on the table or on another object as it stood at first (pose.rest), and take that for the whole rest
+   (`parse.settle.resettle`; the camera tracked from the table, whose plane is then known): drift while
+   carried is otherwise never corrected. Nothing goes through the table: a fit under it is slid back
+   along its viewing ray (`parse.settle.above_table`), and each first-frame pose stands on its support
+   (`parse.settle.stand`).
 """
 
 from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 from tqdm import tqdm
 
 from video2robo.geometry.so3 import rotation_angle
+from video2robo.parse.settle import above_table, resettle, stand
 from video2robo.perception.camera_motion import CameraMotionOptions, CameraTracker, table_plane
 from video2robo.perception.colour_model import ColourModel
 from video2robo.perception.masks import bbox, disk, extent_px, iou
@@ -71,19 +74,30 @@ class TrackingOptions:
     learn_residual: float = 0.2  # fits at least this good (1 - IoU) teach the colour model the background
     lost_support: float = 0.25  # a distinctive colour model seeing less than this share of the predicted
     # silhouette in the object's colours means the object is not there: look for it in the whole frame
-    regain_area: tuple[float, float] = (0.5, 2.0)  # a lost object is re-found in a colour blob near its
-    # prediction whose area is within this × the predicted silhouette's, however little they overlap
+    regain_area: tuple[float, float] = (0.33, 3.0)  # a lost object is re-found in a colour blob near its
+    # prediction whose area is within this × the predicted silhouette's, however little they overlap (wide:
+    # lost, its depth is off, and with it its silhouette's size: a drumstick 40 cm too far showed half its area)
     hand_band_frac: float = 0.1  # `hand`: share of the object's silhouette, widened by this × its size, that
     # the occluder (the hand) covers
     settle_hand: float = 0.05  # an object put down (resting again after a move) and let go (`hand` below
-    # this, or not measured) is searched afresh, as on the first frame (see _resettle)...
-    settle_good_iou: float = 0.9  # ...with the searches only when polishing leaves its IoU below this...
-    settle_searches: int = 2  # ...at most this many times per object (each costs about a first frame's search)...
-    settle_gain: float = 0.02  # ...and the new pose taken when its silhouette IoU is better by this
+    # this, or not measured) is searched afresh, at most `settle_searches` times per object (each costs
+    # about a first frame's search; see parse.settle.resettle): first standing on the table or an object as it stood
+    # on its first frame (pose.rest), taken when its silhouette IoU is at least `settle_rest_iou` and at
+    # most `settle_rest_slack` worse than the tracked pose's (which is free to float or sink: a better
+    # silhouette is not a better pose)...
+    settle_searches: int = 2
+    settle_rest_iou: float = 0.8
+    settle_rest_slack: float = 0.02
+    settle_good_iou: float = 0.9  # ...else freely: polished, and searched when that leaves its IoU below this,
+    settle_gain: float = 0.02  # ...the new pose taken when its silhouette IoU is better by this
     settle_mask_iou: float = 0.5  # its fresh segmentation is used when it agrees with its mask this well
     settle_support: float = 0.015  # ...and only a pose resting on something: its lowest point within this (m)
     # of the table or of another object's top (a flat lid re-searched on the box rose 4 cm off it, a better
     # silhouette fit floating in the air)
+    below_table: float = 0.01  # a fitted pose reaching further than this (m) under the table is slid back
+    # along its viewing ray onto it (parse.settle.above_table)
+    first_support: float = 0.03  # a first-frame pose whose lowest point is within this (m) of the table
+    # or of an object's top under it is slid onto it (parse.settle.stand)
     tracks: ModelTrackOptions = field(default_factory=ModelTrackOptions)
     camera: CameraMotionOptions = field(default_factory=CameraMotionOptions)
     occluders: OccluderOptions | None = field(default_factory=OccluderOptions)  # None: no occluder masks
@@ -113,7 +127,7 @@ class _Object:
         self.alpha = self.depth = None
         self.pnp_ok = False
         self.colour = None  # ColourModel, learnt at the first frame
-        self.unsettled = False  # moved since its last rest pose was searched afresh (see _resettle)
+        self.unsettled = False  # moved since its last rest pose was searched afresh (see parse.settle.resettle)
         self.searches = 0  # how many times that ran ObjectFitter.relocalise's searches
 
 
@@ -252,61 +266,6 @@ def _not_the_object(changed: np.ndarray, colour: ColourModel, image: np.ndarray)
     return hand, hand | (changed & (lenient <= thr))
 
 
-def _height_range(o: _Object, T0: np.ndarray, plane: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
-    """Lowest and highest height (m) of the object's model at T0 (first camera's frame) above the table."""
-    n, foot = plane
-    p = o.fitter.model_de.means.numpy().astype(np.float64) * o.fitter.scale @ T0[:3, :3].T + T0[:3, 3]
-    h = (p - foot) @ n
-    return float(h.min()), float(h.max())
-
-
-def _resettle(o: _Object, i: int, frame, image: np.ndarray, C: np.ndarray, gray: np.ndarray, plane,
-              others: list[_Object], opt: TrackingOptions) -> bool:
-    """Search the pose of an object that was put down and let go at frame i afresh (ObjectFitter.relocalise)
-    and, when that explains its silhouette clearly better, take it for the whole rest so far and as the
-    rest pose from now on. While carried, under the hand, a tracked pose drifts (in depth, mostly) and no
-    later frame corrects it: the object is then held at the wrong rest pose to the end. Resting and
-    uncovered, it is as well observed as on the first frame, and segmented the same way: GrabCut from a box
-    around its mask and its silhouette (the colour-model mask of a put-down object was half of it, or
-    took its shadow in). The new pose must rest on something (`settle_support`; `plane`: the table,
-    (n, foot) in the first camera's frame). Returns whether the pose changed."""
-    from video2robo.perception.grabcut import GrabCutSegmenter
-    from video2robo.perception.prompts import ObjectPrompt
-
-    h, w = gray.shape
-    region = frame.mask | (o.fitter.render_full(o.T[i], w, h, fine=True)[0] > 0.5)
-    c0, r0, c1, r1 = bbox(region)
-    pad = 0.1 * extent_px(region)
-    box = (max(c0 - pad, 0), max(r0 - pad, 0), min(c1 + pad, w), min(r1 + pad, h))
-    segmented = GrabCutSegmenter().segment(image, ObjectPrompt(o.name, box=box)) & ~frame.ignore
-    if segmented.sum() >= 16 and iou(segmented, frame.mask) >= opt.settle_mask_iou:
-        frame = replace(frame, mask=segmented)
-    T_new, iou_new, iou_old, searched = o.fitter.relocalise(frame, o.T[i], opt.settle_good_iou,
-                                                            search=o.searches < opt.settle_searches)
-    o.searches += searched
-    if iou_new < iou_old + opt.settle_gain:
-        return False
-    T0_new = np.linalg.inv(C[i]) @ T_new
-    supports = [0.0] + [_height_range(p, p.T0[-1], plane)[1] for p in others if p.T0]
-    low = _height_range(o, T0_new, plane)[0]
-    if min(abs(low - s) for s in supports) > opt.settle_support:
-        return False
-    j = i
-    while j - 1 > o.first and o.held[j - 1]:  # the rest began at frame j
-        j -= 1
-    for k in range(j, i + 1):
-        o.T[k] = C[k] @ T0_new
-    o.residual[i], o.used[i] = 1.0 - iou_new, frame.mask
-    o.fitter.amend_last(T_new)
-    rest = min(i - j + 1, len(o.T0))  # held frames are valid: the motion model's last entries are the rest's
-    o.T0[-rest:] = [T0_new] * rest  # (one changed entry alone would read as a jump: a velocity)
-    o.ref_T, o.ref_C = T_new, C[i]
-    alpha, depth = o.fitter.render_full(T_new, w, h, fine=True)
-    o.tracks.clear()
-    o.tracks.update(gray, T_new, alpha, depth, frame.mask & ~frame.ignore)
-    return True
-
-
 def _objects_seen(objs: list[_Object], masks: dict, i: int) -> np.ndarray:
     """Pixels of frame i that any object may cover: its propagated mask and its last render."""
     out = np.zeros(masks[objs[0].name][i].shape, bool)
@@ -423,6 +382,9 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                     if not o.held[i] and T_rest is not None and not r.reinitialised:
                         r.T_cam_obj = _depth_limited(r.T_cam_obj, T_rest[2, 3], opt.max_depth_step * o.fitter.size)
                         o.fitter.amend_last(r.T_cam_obj)
+                    if not o.held[i] and plane is not None and o is not table:
+                        r.T_cam_obj = above_table(o, r.T_cam_obj, C[i], plane, opt)
+                        o.fitter.amend_last(r.T_cam_obj)
             if source == "prior" and not o.held[i]:
                 # fitted to our own prediction: no evidence of where the object is, so not a valid pose,
                 # and the motion model keeps the last observed ones (a constant velocity fitted to itself
@@ -439,7 +401,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
             elif (o.held[i] and o.unsettled and source != "prior" and not o.hand[i] > opt.settle_hand  # NaN passes
                   and plane is not None):
                 o.unsettled = False
-                o.resettled[i] = _resettle(o, i, frame, frames[i], C, gray, plane, others, opt)
+                o.resettled[i] = resettle(o, i, frame, frames[i], C, gray, plane, others, opt)
             if r.valid and not o.held[i]:
                 alpha, depth = o.fitter.render_full(r.T_cam_obj, w, h, fine=True)
                 o.tracks.update(gray, r.T_cam_obj, alpha, depth, mask & ~occ)
@@ -455,6 +417,9 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
         if i == 0 and table is not None:  # the table under the resting object, from its first fit
             points = table.fitter.model.means.numpy() * table.fitter.scale
             plane = table_plane(table.T[0], points)
+            for o in objs:
+                if o is not table and o.first == 0 and o.valid[0]:
+                    stand(o, plane, [p for p in objs if p is not o and p.first == 0], gray, opt)
             camera = CameraTracker(K, *plane, opt.camera)
             exclude = _objects_seen(objs, masks, 0)
             camera.start(gray, exclude)

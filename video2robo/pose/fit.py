@@ -117,10 +117,15 @@ class ObjectFitter:
     def _render(self, model: GaussianSet, T: torch.Tensor, cam):
         return render(model.scaled(self.scale).transform(T), cam, backend="numba", antialiased=True)
 
-    def _iou(self, T: np.ndarray, frame: FrameInput, crop: Crop) -> float:
+    def silhouette(self, T: np.ndarray, crop: Crop) -> np.ndarray:
+        """(size, size) bool: where the model at pose T covers the crop (alpha > 0.5)."""
         with torch.no_grad():
             out = self._render(self.model, torch.as_tensor(T, dtype=torch.float32), crop.camera(self.K))
-        a = out.alpha[0].numpy() > 0.5
+        return out.alpha[0].numpy() > 0.5
+
+    def silhouette_iou(self, T: np.ndarray, frame: FrameInput, crop: Crop) -> float:
+        """IoU of the model's silhouette at T with the frame's mask on the crop, ignored pixels left out."""
+        a = self.silhouette(T, crop)
         m = crop.image(frame.mask)
         if frame.ignore is not None:
             keep = ~crop.image(frame.ignore)
@@ -248,7 +253,7 @@ class ObjectFitter:
         for weights in hypotheses:  # see FitConfig.silhouette_hypothesis
             T = self._de(frame, ray, z0, None, weights)
             T, parts, crop = self._adam(frame, T, cfg.refine_iters, cfg.refine_iters // 2, with_tracks=False, weights=weights)
-            iou = self._iou(T, frame, crop)
+            iou = self.silhouette_iou(T, frame, crop)
             if best is None or iou > best[0] + cfg.hypothesis_margin:
                 best = (iou, T, parts, crop, self.scale)
         _, T, parts, crop, self.scale = best
@@ -266,7 +271,7 @@ class ObjectFitter:
             return T, {}, None
         T_p, parts, crop = self._adam(frame, T, cfg.polish_iters, cfg.polish_iters * 2 // 3, with_tracks=False,
                                       weights=replace(cfg.weights, rgb=0.0), crop_size=cfg.polish_crop_size)
-        if self._iou(T_p, frame, crop) >= self._iou(T, frame, crop):
+        if self.silhouette_iou(T_p, frame, crop) >= self.silhouette_iou(T, frame, crop):
             return T_p, parts, crop
         return T, {}, None
 
@@ -279,9 +284,9 @@ class ObjectFitter:
         the searches ran), IoUs at the polishing crop; nothing else changes (scale included)."""
         cfg = self.cfg
         crop = crop_around(frame.mask, cfg.polish_crop_size)
-        iou_T = self._iou(T, frame, crop)
+        iou_T = self.silhouette_iou(T, frame, crop)
         T_p = self.polish(frame, T)[0]
-        best, best_iou = max([(T, iou_T), (T_p, self._iou(T_p, frame, crop))], key=lambda c: c[1])
+        best, best_iou = max([(T, iou_T), (T_p, self.silhouette_iou(T_p, frame, crop))], key=lambda c: c[1])
         if best_iou >= good_iou or not search:
             return best, best_iou, iou_T, False
         scale = self.scale
@@ -290,12 +295,40 @@ class ObjectFitter:
             for R_guess in (T[:3, :3], None):  # both: a local search reaches a silhouette twin of a flip
                 T_de = self._de(frame, ray, z0, R_guess)
                 T_de = self.polish(frame, self._adam(frame, T_de, cfg.refine_iters, cfg.refine_iters // 2, with_tracks=False)[0])[0]
-                iou = self._iou(T_de, frame, crop)
+                iou = self.silhouette_iou(T_de, frame, crop)
                 if iou > best_iou:
                     best, best_iou = T_de, iou
         finally:
             self.scale = scale  # a global search with depth maps fits the scale too: keep the first frame's
         return best, best_iou, iou_T, True
+
+    def rest_search(self, frame: FrameInput, C: np.ndarray, plane, tilts: list[np.ndarray],
+                    others: list[tuple[np.ndarray, np.ndarray]]) -> tuple[np.ndarray | None, float]:
+        """The pose of the object resting on the table or on another object (pose.rest.rest_search: poses
+        in the first camera's frame, C = T_cam_cam0 now, `others`: (T0, scaled model points) of the
+        objects it may stand on), scored by silhouette IoU at the polishing crop. (None, 0.0) when the
+        mask is empty or the object cannot be placed."""
+        from video2robo.pose.rest import rest_search
+
+        keep = frame.mask if frame.ignore is None else frame.mask & ~frame.ignore
+        if keep.sum() < 16:
+            return None, 0.0
+        crop = crop_around(frame.mask, self.cfg.polish_crop_size)
+        ignore = None if frame.ignore is None else crop.image(frame.ignore)
+        ys, xs = np.nonzero(keep)
+
+        def centroid(T):
+            sil = self.silhouette(T, crop)
+            if ignore is not None:
+                sil &= ~ignore
+            if sil.sum() == 0:
+                return None
+            r, c = np.nonzero(sil)
+            return np.array([c.mean() + 0.5, r.mean() + 0.5]) / crop.zoom + [crop.x0, crop.y0]
+
+        points = self.model.means.numpy().astype(np.float64) * self.scale
+        return rest_search(lambda T: self.silhouette_iou(T, frame, crop), centroid, np.array([xs.mean() + 0.5, ys.mean() + 0.5]),
+                           self.K, C, points, plane, tilts, others)
 
     def predict(self) -> np.ndarray:
         """Constant-velocity prediction of the next pose (held when the last step was implausible)."""
@@ -323,7 +356,7 @@ class ObjectFitter:
     def hold(self, frame: FrameInput, T: np.ndarray, valid: bool) -> FitResult:
         """Keep pose T for this frame without optimising (the evidence says the object did not move)."""
         crop = crop_around(frame.mask, self.cfg.crop_size) if frame.mask.sum() >= 16 else None
-        iou = self._iou(T, frame, crop) if crop is not None else 0.0
+        iou = self.silhouette_iou(T, frame, crop) if crop is not None else 0.0
         self.history.append(T)
         if valid:
             self.valid_history.append(T)
@@ -344,19 +377,19 @@ class ObjectFitter:
             self.history.append(T_prev)
             return FitResult(T_prev.copy(), 1.0, False, {}, False)
         T, parts, crop = self._adam(frame, T_pred, self.cfg.track_iters, self.cfg.track_min_iters, with_tracks=True)
-        iou = self._iou(T, frame, crop)
+        iou = self.silhouette_iou(T, frame, crop)
         self._cooldown = max(self._cooldown - 1, 0)
         if iou < self.cfg.lost_iou and self._cooldown == 0 and not frame.mask_from_prior:
             ray, z0 = self._initial_depth(frame)
             T_re = self._de(frame, ray, z0, T_pred[:3, :3])
             T_re, parts_re, crop = self._adam(frame, T_re, self.cfg.refine_iters, self.cfg.track_min_iters, with_tracks=True)
-            if self._iou(T_re, frame, crop) > max(iou, self.cfg.lost_iou):
+            if self.silhouette_iou(T_re, frame, crop) > max(iou, self.cfg.lost_iou):
                 return self._finish(frame, T_re, parts_re, crop, reinit=True, T_pred=T_pred)
             self._cooldown = self.cfg.reinit_cooldown
         return self._finish(frame, T, parts, crop, reinit=False, T_pred=T_pred)
 
     def _finish(self, frame: FrameInput, T: np.ndarray, parts: dict, crop: Crop, reinit: bool, T_pred=None) -> FitResult:
-        iou = self._iou(T, frame, crop)
+        iou = self.silhouette_iou(T, frame, crop)
         valid = iou >= self.cfg.valid_iou
         if T_pred is not None and np.linalg.norm(T[:3, 3] - T_pred[:3, 3]) > self.size:
             valid = False  # an object size away from the motion prediction in one frame: a failed fit

@@ -1,0 +1,131 @@
+"""Objects coming to rest: their poses corrected by what they stand on.
+
+A tracked pose is worst along the viewing ray, and drifts there while a hand carries the object. Once
+it rests, its support (the table under the `table_object`, or another object's top) and its fresh,
+uncovered view fix it again: on its first frame (`stand`), and each time it is put down and let go
+(`resettle`). Parts of parse.fit_video's per-frame loop, on its per-object state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from video2robo.perception.masks import bbox, extent_px, iou
+from video2robo.pose.crop import crop_around
+
+if TYPE_CHECKING:
+    from video2robo.parse.fit_video import TrackingOptions, _Object
+
+
+def points(o: _Object, coarse: bool = True) -> np.ndarray:
+    """The object's model points (m, its model frame, its fitted scale): the search model's unless not `coarse`."""
+    return (o.fitter.model_de if coarse else o.fitter.model).means.numpy().astype(np.float64) * o.fitter.scale
+
+
+def height_range(o: _Object, T0: np.ndarray, plane: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
+    """Lowest and highest height (m) of the object's model at T0 (first camera's frame) above the table."""
+    n, foot = plane
+    p = points(o) @ T0[:3, :3].T + T0[:3, 3]
+    h = (p - foot) @ n
+    return float(h.min()), float(h.max())
+
+
+def resettle(o: _Object, i: int, frame, image: np.ndarray, C: np.ndarray, gray: np.ndarray, plane,
+             others: list[_Object], opt: TrackingOptions) -> bool:
+    """Search the pose of an object that was put down and let go at frame i afresh and, when that explains
+    its silhouette as well, take it for the whole rest so far and as the rest pose from now on. While
+    carried, under the hand, a tracked pose drifts (in depth, mostly) and no later frame corrects it: the
+    object is then held at the wrong rest pose to the end. Resting and uncovered, it is as well observed as
+    on the first frame, and segmented the same way: GrabCut from a box around its mask and its silhouette
+    (the colour-model mask of a put-down object was half of it, or took its shadow in). It stands on the
+    table or on another object (`plane`: the table, (n, foot) in the first camera's frame), which fixes
+    the depth a silhouette leaves open: ObjectFitter.rest_search. When it does not stand as it stood
+    at first, ObjectFitter.relocalise searches freely, and that pose must still rest on something
+    (`settle_support`). Returns whether the pose changed."""
+    from video2robo.perception.grabcut import GrabCutSegmenter
+    from video2robo.perception.prompts import ObjectPrompt
+
+    h, w = gray.shape
+    region = frame.mask | (o.fitter.render_full(o.T[i], w, h, fine=True)[0] > 0.5)
+    c0, r0, c1, r1 = bbox(region)
+    pad = 0.1 * extent_px(region)
+    box = (max(c0 - pad, 0), max(r0 - pad, 0), min(c1 + pad, w), min(r1 + pad, h))
+    segmented = GrabCutSegmenter().segment(image, ObjectPrompt(o.name, box=box)) & ~frame.ignore
+    if segmented.sum() >= 16 and iou(segmented, frame.mask) >= opt.settle_mask_iou:
+        frame = replace(frame, mask=segmented)
+    T0_new, iou_new = None, 0.0
+    if o.searches < opt.settle_searches:
+        o.searches += 1
+        stands_on = [(p.T0[-1], points(p)) for p in others if p.T0]
+        T0_new, iou_new = o.fitter.rest_search(frame, C[i], plane, [o.T0[0][:3, :3]], stands_on)
+        iou_old = o.fitter.silhouette_iou(o.T[i], frame, crop_around(frame.mask, o.fitter.cfg.polish_crop_size))
+        if T0_new is not None and iou_new < max(iou_old - opt.settle_rest_slack, opt.settle_rest_iou):
+            T0_new = None
+    if T0_new is None:  # not standing as it stood at first (tipped over?): the unconstrained search
+        T_new, iou_new, iou_old, searched = o.fitter.relocalise(frame, o.T[i], opt.settle_good_iou,
+                                                                search=o.searches < opt.settle_searches)
+        o.searches += searched
+        if iou_new < iou_old + opt.settle_gain:
+            return False
+        T0_new = np.linalg.inv(C[i]) @ T_new
+        supports = [0.0] + [height_range(p, p.T0[-1], plane)[1] for p in others if p.T0]
+        low = height_range(o, T0_new, plane)[0]
+        if min(abs(low - s) for s in supports) > opt.settle_support:
+            return False
+    T_new = C[i] @ T0_new
+    j = i
+    while j - 1 > o.first and o.held[j - 1]:  # the rest began at frame j
+        j -= 1
+    for k in range(j, i + 1):
+        o.T[k] = C[k] @ T0_new
+    o.residual[i], o.used[i] = 1.0 - iou_new, frame.mask
+    o.fitter.amend_last(T_new)
+    rest = min(i - j + 1, len(o.T0))  # held frames are valid: the motion model's last entries are the rest's
+    o.T0[-rest:] = [T0_new] * rest  # (one changed entry alone would read as a jump: a velocity)
+    o.ref_T, o.ref_C = T_new, C[i]
+    alpha, depth = o.fitter.render_full(T_new, w, h, fine=True)
+    o.tracks.clear()
+    o.tracks.update(gray, T_new, alpha, depth, frame.mask & ~frame.ignore)
+    return True
+
+
+def stand(o: _Object, plane, others: list[_Object], gray: np.ndarray, opt: TrackingOptions) -> bool:
+    """Slide an object's first-frame pose along its viewing ray onto what it stands on (the table, or the
+    top of an object under it; pose.rest) when its lowest point is within `first_support` of that: the
+    first frame's search fixes an object's depth worst of its pose (a small cube sat 2.6 cm too near),
+    and a resting object touches its support. Returns whether it moved."""
+    from video2robo.pose.rest import heights, slide_onto, support_heights
+
+    T0, mine = o.T0[0], points(o, coarse=False)
+    low = float(heights(T0, mine, plane).min())
+    h = min(support_heights(T0, mine, plane, [(p.T0[0], points(p)) for p in others if p.T0]), key=lambda s: abs(s - low))
+    if abs(h - low) > opt.first_support or abs(h - low) < 1e-4:
+        return False
+    T = slide_onto(T0, mine, plane, h, np.zeros(3))  # the first camera's frame is the camera's own
+    i = o.first
+    o.T[i] = o.T0[0] = o.ref_T = T
+    o.fitter.amend_last(T)
+    h_img, w_img = gray.shape
+    o.alpha, o.depth = o.fitter.render_full(T, w_img, h_img, fine=True)
+    o.tracks.clear()
+    o.tracks.update(gray, T, o.alpha, o.depth, o.used[i])
+    o.tracks.prev_gray = gray
+    return True
+
+
+def above_table(o: _Object, T: np.ndarray, C_i: np.ndarray, plane, opt: TrackingOptions) -> np.ndarray:
+    """T (seen from the camera now, C_i = T_cam_cam0) slid back along its viewing ray onto the table
+    when its lowest point is more than `below_table` (m) under it: nothing goes through the table, and
+    further along a ray that looks down is lower, so a tracked pose drifting away from the camera (a
+    carried drumstick sank 35 cm) is bounded where a silhouette cannot bound it."""
+    from video2robo.pose.rest import heights, slide_onto
+
+    C_inv = np.linalg.inv(C_i)
+    T0 = C_inv @ T
+    mine = points(o)
+    if float(heights(T0, mine, plane).min()) >= -opt.below_table:
+        return T
+    return C_i @ slide_onto(T0, mine, plane, 0.0, C_inv[:3, 3])
