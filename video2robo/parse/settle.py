@@ -27,9 +27,9 @@ def points(o: _Object, coarse: bool = True) -> np.ndarray:
 
 def height_range(o: _Object, T0: np.ndarray, plane: tuple[np.ndarray, np.ndarray]) -> tuple[float, float]:
     """Lowest and highest height (m) of the object's model at T0 (first camera's frame) above the table."""
-    n, foot = plane
-    p = points(o) @ T0[:3, :3].T + T0[:3, 3]
-    h = (p - foot) @ n
+    from video2robo.pose.rest import heights
+
+    h = heights(T0, points(o), plane)
     return float(h.min()), float(h.max())
 
 
@@ -101,7 +101,8 @@ def stand(o: _Object, plane, others: list[_Object], gray: np.ndarray, opt: Track
 
     T0, mine = o.T0[0], points(o, coarse=False)
     low = float(heights(T0, mine, plane).min())
-    h = min(support_heights(T0, mine, plane, [(p.T0[0], points(p)) for p in others if p.T0]), key=lambda s: abs(s - low))
+    below = [(p.T0[0], points(p)) for p in others if p.T0]
+    h = min(support_heights(T0, mine, plane, below), key=lambda s: abs(s - low))
     if abs(h - low) > opt.first_support or abs(h - low) < 1e-4:
         return False
     T = slide_onto(T0, mine, plane, h, np.zeros(3))  # the first camera's frame is the camera's own

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from video2robo.geometry.so3 import axis_angle_to_rotmat
+
 Plane = tuple[np.ndarray, np.ndarray]
 
 
@@ -79,9 +81,8 @@ def support_heights(T0: np.ndarray, points: np.ndarray, plane: Plane, others: li
 
 
 def turned(R0: np.ndarray, n: np.ndarray, yaw: float) -> np.ndarray:
-    """R0 turned by yaw (rad) about the axis n."""
-    k = np.array([[0.0, -n[2], n[1]], [n[2], 0.0, -n[0]], [-n[1], n[0], 0.0]])
-    return (np.eye(3) + np.sin(yaw) * k + (1.0 - np.cos(yaw)) * k @ k) @ R0
+    """R0 turned by yaw (rad) about the unit axis n."""
+    return axis_angle_to_rotmat(np.asarray(n, np.float64) * yaw) @ R0
 
 
 def placed(R0: np.ndarray, points: np.ndarray, plane: Plane, height: float, eye: np.ndarray, ray: np.ndarray,
@@ -124,14 +125,15 @@ def candidate_heights(R0: np.ndarray, points: np.ndarray, plane: Plane, eye: np.
     return out
 
 
-def rest_search(silhouette_iou, centroid_px, target: np.ndarray, K: np.ndarray, C: np.ndarray, points: np.ndarray, plane: Plane,
-                tilts: list[np.ndarray], others: list[tuple[np.ndarray, np.ndarray]],
+def rest_search(silhouette_iou, centroid_px, target: np.ndarray, K: np.ndarray, C: np.ndarray, points: np.ndarray,
+                plane: Plane, tilts: list[np.ndarray], others: list[tuple[np.ndarray, np.ndarray]],
                 opt: RestSearchOptions | None = None) -> tuple[np.ndarray | None, float]:
     """The best pose (T0, the first camera's frame) of an object resting on a support, and its
     silhouette IoU; (None, 0) when none can be placed. `silhouette_iou(T_cam_obj)` scores a pose seen
     from the camera now (C = T_cam_cam0) and `centroid_px(T_cam_obj)` gives its silhouette's centroid
-    (None when it shows no pixel), to be brought onto `target`, the mask's (pixels); `points` are the model's (scaled); `tilts` the rotations (first
-    camera's frame) it may rest in up to a turn about the table's normal. Every turn is tried on every
+    (None when it shows no pixel), to be brought onto `target`, the mask's (pixels); `points` are the
+    model's (scaled); `tilts` the rotations (first camera's frame) it may rest in up to a turn about the
+    table's normal. Every turn is tried on every
     support height, the silhouette's centroid moved onto the mask's; the best few are refined by a local
     search over the turn and the position."""
     opt = opt or RestSearchOptions()
@@ -146,10 +148,10 @@ def rest_search(silhouette_iou, centroid_px, target: np.ndarray, K: np.ndarray, 
     def pose(R0, h, px):
         return placed(R0, points, plane, h, eye, ray(px), opt.min_ray_slope)
 
-    heights_ = candidate_heights(tilts[0], points, plane, eye, ray(target), others, opt)
+    levels = candidate_heights(tilts[0], points, plane, eye, ray(target), others, opt)
     found = []  # (iou, tilt, height, yaw, px)
     for R_tilt in tilts:
-        for h in heights_:
+        for h in levels:
             for yaw in np.arange(opt.yaw_steps) * (2 * np.pi / opt.yaw_steps):
                 R0 = turned(R_tilt, n, yaw)
                 px = target.copy()
