@@ -118,3 +118,21 @@ def test_missing_model_file_keeps_earlier_stages(place_video, tmp_path):
     r = run_cli("parse", *args, "--model", f"{names[0]}={tmp_path / 'nope.obj'}")
     assert r.returncode == 2 and "nope.obj" in r.stderr and "Traceback" not in r.stderr
     assert (tmp_path / "d" / "masks.npz").is_file() and (tmp_path / "d" / "tracks.npz").is_file()
+
+
+def test_overlay_outlines_the_masks_the_fit_used():
+    """The overlay outlines the mask each pose was fitted to, not the propagated one left at the pick-up spot."""
+    from video2robo.parse.pipeline import _fitted_labels
+
+    labels = np.zeros((2, 4, 10), np.uint8)
+    labels[:, 0, :3] = 1  # propagated mask of "a": stays put
+    labels[:, 3, :2] = 2
+    used_a = np.zeros((2, 4, 10), bool)
+    used_a[1, 2, 6:9] = True  # frame 1: the fit followed "a" elsewhere
+    used_a[0, 0, :3] = True
+    fits = {"a": {"used_masks": np.packbits(used_a, axis=-1)}, "b": {}}  # "b": an older fit without used masks
+    out = _fitted_labels(fits, ["a", "b"], labels)
+    assert (out[0] == 1).sum() == 3 and (out[0, 0, :3] == 1).all()
+    assert (out[1] == 1).sum() == 3 and (out[1, 2, 6:9] == 1).all()
+    assert (out[:, 3, :2] == 2).all()
+    assert labels[1, 0, 0] == 1  # the propagated labels are not modified

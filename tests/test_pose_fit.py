@@ -145,3 +145,24 @@ def test_a_pose_under_the_table_is_slid_back_onto_it_along_its_ray(box_scene):
     lifted = T_cam0.copy()
     lifted[:3, 3] *= 0.9  # nearer, above the table: carried, left alone
     np.testing.assert_array_equal(above_table(o, C @ lifted, C, (n, foot), opt), C @ lifted)
+
+
+def test_a_steady_hand_share_at_rest_counts_as_let_go(box_scene):
+    """A put-down object is searched afresh when a hand's share leaves it, or when the share stays put
+    for `settle_wait` resting frames (changed pixels that do not move are not a hand)."""
+    from video2robo.parse.fit_video import TrackingOptions, _hand_still, _Object
+
+    model, K, _, _ = box_scene
+    opt = TrackingOptions(settle_wait=3, settle_hand_still=0.02)
+    o = _Object("box", model, K, FitConfig(), 8, 0, False, opt)
+    o.held[:] = [True, False, False, False, True, True, True, True]
+    o.hand[:] = [0.0, 0.4, 0.3, 0.2, 0.11, 0.10, 0.10, 0.10]
+    assert not _hand_still(o, 5, opt)  # resting only two frames
+    assert _hand_still(o, 6, opt) and _hand_still(o, 7, opt)
+    o.hand[4:] = [0.30, 0.20, 0.12, 0.10]  # the hand is pulling away: wait for it
+    assert not _hand_still(o, 6, opt)
+    o.hand[5] = np.nan  # not measured
+    assert not _hand_still(o, 6, opt)
+    o.held[5] = False  # moved in between
+    o.hand[4:] = 0.1
+    assert not _hand_still(o, 7, opt)

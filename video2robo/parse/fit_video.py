@@ -85,6 +85,8 @@ class TrackingOptions:
     # on its first frame (pose.rest), taken when its silhouette IoU is at least `settle_rest_iou` and at
     # most `settle_rest_slack` worse than the tracked pose's (which is free to float or sink: a better
     # silhouette is not a better pose)...
+    settle_wait: int = 3  # ...or resting this many frames with its `hand` share steady (within
+    settle_hand_still: float = 0.02  # this; see _hand_still)...
     settle_searches: int = 2
     settle_rest_iou: float = 0.8
     settle_rest_slack: float = 0.02
@@ -239,6 +241,19 @@ def _hand_share(o: _Object, T: np.ndarray, hand: np.ndarray, opt: TrackingOption
     size_px = math.hypot(r1 - 1 - r0, c1 - 1 - c0)
     region = cv2.dilate(sil.astype(np.uint8), disk(max(2, round(opt.hand_band_frac * size_px)))) > 0
     return float(hand[region].mean())
+
+
+def _hand_still(o: _Object, i: int, opt: TrackingOptions) -> bool:
+    """Has the object rested for the last `settle_wait` frames with its `hand` share unchanged (within
+    `settle_hand_still`)? A hand that put an object down moves away; changed pixels that stay put beside a
+    resting object are not a hand (its shadow, a part of it in colours unseen at first, or the object
+    itself beside a pose that drifted while it was carried: a put-down drumstick tracked 12 cm off read
+    0.10 for its last 30 frames)."""
+    recent = slice(i + 1 - opt.settle_wait, i + 1)
+    if i + 1 - opt.settle_wait <= o.first or not o.held[recent].all():
+        return False
+    share = o.hand[recent]
+    return bool(np.isfinite(share).all() and np.ptp(share) <= opt.settle_hand_still)
 
 
 def _settled(o: _Object, i: int, opt: TrackingOptions) -> bool:
@@ -398,8 +413,8 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 o.T0.append(np.linalg.inv(C[i]) @ r.T_cam_obj)
             if i > o.first and r.valid and not o.held[i]:
                 o.unsettled = True
-            elif (o.held[i] and o.unsettled and source != "prior" and not o.hand[i] > opt.settle_hand  # NaN passes
-                  and plane is not None):
+            elif (o.held[i] and o.unsettled and source != "prior" and plane is not None
+                  and (not o.hand[i] > opt.settle_hand or _hand_still(o, i, opt))):  # NaN passes
                 o.unsettled = False
                 o.resettled[i] = resettle(o, i, frame, frames[i], C, gray, plane, others, opt)
             if r.valid and not o.held[i]:

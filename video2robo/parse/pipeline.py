@@ -257,11 +257,26 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         from video2robo.parse.overlay import write_overlay
         from video2robo.parse.report import write_report
 
-        write_overlay(out / "overlay.mp4", frames, fps, K, models, poses, labels, names, load_arrays(out / "tracks.npz"),
-                      progress)
+        write_overlay(out / "overlay.mp4", frames, fps, K, models, poses, _fitted_labels(fits, names, labels), names,
+                      load_arrays(out / "tracks.npz"), progress)
         fit_times = {nm: {k: float(fits[nm][k]) for k in ("init_s", "track_s_per_frame")} for nm in names}
         write_report(out, demo, poses, names, fit_times, time.perf_counter() - t_start)
     if skill_error:
         raise UserError(f"{skill_error} (poses, masks, tracks and the overlay are kept in {out})")
     return out
 
+
+
+def _fitted_labels(fits: dict, names: list[str], labels: np.ndarray) -> np.ndarray:
+    """(n, h, w) labels (k + 1 for names[k]) of the masks the pose fits used: after a lift the propagated
+    masks (`labels`) stay where the object was picked up, while the fit followed it (colour model,
+    re-detection). An older fit without used masks keeps its propagated ones."""
+    out = labels.copy()
+    w = labels.shape[-1]
+    for k, nm in enumerate(names):
+        if "used_masks" not in fits[nm]:
+            continue
+        used = np.unpackbits(fits[nm]["used_masks"], axis=-1, count=w).astype(bool)
+        out[out == k + 1] = 0
+        out[used] = k + 1
+    return out
