@@ -128,3 +128,37 @@ def test_rest_search_finds_a_box_turned_and_moved_on_the_table():
     # the box's 180-degree turn about the normal has the same silhouette: either is right
     flip = turned(T_true[:3, :3], n, np.pi)
     assert min(rotation_angle(T[:3, :3], T_true[:3, :3]), rotation_angle(T[:3, :3], flip)) < np.deg2rad(3)
+
+
+def test_rest_search_tells_a_half_turn_apart_by_colour():
+    """A box whose ends differ only in colour: its Gaussians are made symmetric under a half turn, so
+    that twin has exactly the same silhouette, and only the colour cost picks the true one."""
+    from video2robo.gaussians import GaussianSet
+    from video2robo.gaussians.from_mesh import mesh_to_gaussians
+    from video2robo.geometry.camera import PinholeCamera
+    from video2robo.pose.fit import FitConfig, FrameInput, ObjectFitter
+    from video2robo.render import render
+
+    half = mesh_to_gaussians(trimesh.creation.box(extents=(0.08, 0.04, 0.03)), num=1000, seed=0)
+    T_half_turn = np.diag([-1.0, -1.0, 1.0, 1.0])
+    both = GaussianSet.concat([half, half.transform(torch.as_tensor(T_half_turn, dtype=torch.float32))])
+    red_end = (both.means[:, 0] > 0)[:, None].numpy()
+    model = GaussianSet.create(both.means, both.quats, torch.exp(both.log_scales), torch.sigmoid(both.opacity_logits),
+                               rgb=np.where(red_end, [0.85, 0.15, 0.15], [0.15, 0.25, 0.85]))
+    K = np.array([[300.0, 0, 100], [0, 300.0, 80], [0, 0, 1]])
+    n = N / np.linalg.norm(N)
+    R_first = np.eye(3)
+    R_first[:, 2] = n
+    R_first[:, 0] = np.cross([0.0, 1.0, 0.0], n) / np.linalg.norm(np.cross([0.0, 1.0, 0.0], n))
+    R_first[:, 1] = np.cross(n, R_first[:, 0])
+    points = model.means.numpy().astype(np.float64)
+    fitter = ObjectFitter(model, K, FitConfig())
+    for yaw in (0.4, 0.4 + np.pi):
+        T_true = placed(turned(R_first, n, yaw), points, PLANE, 0.0, np.zeros(3), FOOT, 0.1)
+        with torch.no_grad():
+            out = render(model.transform(torch.as_tensor(T_true, dtype=torch.float32)),
+                         PinholeCamera(K, np.eye(4), 200, 160), background=[0.8, 0.8, 0.8], antialiased=True)
+        frame = FrameInput(out.rgb[0].numpy().astype(np.float32), out.alpha[0].numpy() > 0.5)
+        T, score = fitter.rest_search(frame, np.eye(4), PLANE, [R_first], [])
+        assert score > 0.95
+        assert rotation_angle(T[:3, :3], T_true[:3, :3]) < np.deg2rad(3), yaw

@@ -20,7 +20,7 @@ from video2robo.gaussians import GaussianSet
 from video2robo.geometry.so3 import axis_angle_to_rotmat
 from video2robo.pose.crop import Crop, crop_around
 from video2robo.pose.config import FitConfig, LossWeights  # noqa: F401  (re-exported)
-from video2robo.pose.losses import Observation, total_loss
+from video2robo.pose.losses import Observation, rgb_loss, total_loss
 from video2robo.render import render
 
 
@@ -328,7 +328,14 @@ class ObjectFitter:
 
         points = self.model.means.numpy().astype(np.float64) * self.scale
         return rest_search(lambda T: self.silhouette_iou(T, frame, crop), centroid, np.array([xs.mean() + 0.5, ys.mean() + 0.5]),
-                           self.K, C, points, plane, tilts, others)
+                           self.K, C, points, plane, tilts, others, colour_cost=lambda T: self.colour_cost(T, frame, crop))
+
+    def colour_cost(self, T: np.ndarray, frame: FrameInput, crop: Crop) -> float:
+        """The colour loss (losses.rgb_loss: lighting-matched L1 where model and mask overlap) at pose T."""
+        obs = self._observation(frame, crop, with_tracks=False)
+        with torch.no_grad():
+            out = self._render(self.model, torch.as_tensor(T, dtype=torch.float32), crop.camera(self.K))
+        return float(rgb_loss(out.rgb[0], out.alpha[0], obs))
 
     def predict(self) -> np.ndarray:
         """Constant-velocity prediction of the next pose (held when the last step was implausible)."""

@@ -34,6 +34,10 @@ class RestSearchOptions:
     min_ray_slope: float = 0.1  # a viewing ray this parallel to the table cannot place an object on it
     footprint_frac: float = 0.9  # another object's points within this share of the object's radius
     # (in the table's plane) are under it: the highest of them is a support
+    colour_weight: float = 1.0  # the refined poses (each start and its half-turn twin) are ranked by IoU
+    # minus this × the colour cost, when one is given: a tapered stick's silhouette hardly tells its
+    # ends apart, its colours do (the put-down drumstick on its own mask: the half-turn twin IoU 0.82,
+    # colour 0.41; the true pose IoU 0.74, colour 0.27)
 
 
 def heights(T0: np.ndarray, points: np.ndarray, plane: Plane) -> np.ndarray:
@@ -127,7 +131,7 @@ def candidate_heights(R0: np.ndarray, points: np.ndarray, plane: Plane, eye: np.
 
 def rest_search(silhouette_iou, centroid_px, target: np.ndarray, K: np.ndarray, C: np.ndarray, points: np.ndarray,
                 plane: Plane, tilts: list[np.ndarray], others: list[tuple[np.ndarray, np.ndarray]],
-                opt: RestSearchOptions | None = None) -> tuple[np.ndarray | None, float]:
+                opt: RestSearchOptions | None = None, colour_cost=None) -> tuple[np.ndarray | None, float]:
     """The best pose (T0, the first camera's frame) of an object resting on a support, and its
     silhouette IoU; (None, 0) when none can be placed. `silhouette_iou(T_cam_obj)` scores a pose seen
     from the camera now (C = T_cam_cam0) and `centroid_px(T_cam_obj)` gives its silhouette's centroid
@@ -135,7 +139,9 @@ def rest_search(silhouette_iou, centroid_px, target: np.ndarray, K: np.ndarray, 
     model's (scaled); `tilts` the rotations (first camera's frame) it may rest in up to a turn about the
     table's normal. Every turn is tried on every
     support height, the silhouette's centroid moved onto the mask's; the best few are refined by a local
-    search over the turn and the position."""
+    search over the turn and the position. With `colour_cost(T_cam_obj)` (lower is better) each best
+    turn's half-turn twin is refined too, and the refined poses are ranked by IoU minus
+    `colour_weight` × their colour cost."""
     opt = opt or RestSearchOptions()
     n = plane[0]
     C_inv = np.linalg.inv(C)
@@ -170,8 +176,14 @@ def rest_search(silhouette_iou, centroid_px, target: np.ndarray, K: np.ndarray, 
     if not found:
         return None, 0.0
     found.sort(key=lambda f: -f[0])
-    best_iou, best = -1.0, None
-    for score, R_tilt, h, yaw, px in found[: opt.refine_starts]:
+    starts = found[: opt.refine_starts]
+    if colour_cost is not None:
+        for _, R_tilt, h, yaw, px in list(starts):
+            T0 = pose(turned(R_tilt, n, yaw + np.pi), h, px)
+            if T0 is not None:
+                starts.append((silhouette_iou(C @ T0), R_tilt, h, yaw + np.pi, px))
+    best_rank, best_iou, best = -np.inf, -1.0, None
+    for score, R_tilt, h, yaw, px in starts:
         x = np.array([yaw, px[0], px[1]])
         steps = np.array([opt.yaw_step0, opt.px_step0, opt.px_step0])
         for _ in range(opt.refine_levels):
@@ -188,6 +200,8 @@ def rest_search(silhouette_iou, centroid_px, target: np.ndarray, K: np.ndarray, 
                             x, score, improved = y, s, True
                             break
             steps /= 2
-        if score > best_iou:
-            best_iou, best = score, pose(turned(R_tilt, n, x[0]), h, x[1:])
+        T0 = pose(turned(R_tilt, n, x[0]), h, x[1:])
+        rank = score if colour_cost is None else score - opt.colour_weight * colour_cost(C @ T0)
+        if rank > best_rank:
+            best_rank, best_iou, best = rank, score, T0
     return best, float(best_iou)
