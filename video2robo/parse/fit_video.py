@@ -250,7 +250,7 @@ def _hand_still(o: _Object, i: int, opt: TrackingOptions) -> bool:
     itself beside a pose that drifted while it was carried: a put-down drumstick tracked 12 cm off read
     0.10 for its last 30 frames)."""
     recent = slice(i + 1 - opt.settle_wait, i + 1)
-    if i + 1 - opt.settle_wait <= o.first or not o.held[recent].all():
+    if recent.start <= o.first or not o.held[recent].all():
         return False
     share = o.hand[recent]
     return bool(np.isfinite(share).all() and np.ptp(share) <= opt.settle_hand_still)

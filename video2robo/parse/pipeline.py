@@ -266,7 +266,6 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     return out
 
 
-
 def _fitted_labels(fits: dict, names: list[str], labels: np.ndarray) -> np.ndarray:
     """(n, h, w) labels (k + 1 for names[k]) of the masks the pose fits used: after a lift the propagated
     masks (`labels`) stay where the object was picked up, while the fit followed it (colour model,
