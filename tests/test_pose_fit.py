@@ -166,3 +166,53 @@ def test_a_steady_hand_share_at_rest_counts_as_let_go(box_scene):
     o.held[5] = False  # moved in between
     o.hand[4:] = 0.1
     assert not _hand_still(o, 7, opt)
+
+
+def test_rotation_prior_loss_is_one_minus_the_cosine_of_the_angle():
+    from video2robo.geometry.so3 import axis_angle_to_rotmat
+    from video2robo.pose.losses import rotation_prior_loss
+
+    rng = np.random.default_rng(1)
+    for _ in range(5):
+        R = axis_angle_to_rotmat(rng.normal(size=3))
+        axis = rng.normal(size=3)
+        axis /= np.linalg.norm(axis)
+        angle = rng.uniform(0, np.pi)
+        R_prior = axis_angle_to_rotmat(axis * angle) @ R
+        loss = rotation_prior_loss(torch.as_tensor(R), torch.as_tensor(R_prior))
+        assert float(loss) == pytest.approx(1 - np.cos(angle), abs=1e-9)
+        assert float(rotation_prior_loss(torch.as_tensor(R), torch.as_tensor(R))) == pytest.approx(0.0, abs=1e-12)
+
+
+def test_tracking_without_evidence_turns_toward_the_predicted_rotation(box_scene):
+    """Where the image says nothing (every pixel hidden), the tracked rotation follows the motion model's
+    prediction (LossWeights.rotation), and stays put without it."""
+    from dataclasses import replace
+
+    from video2robo.geometry.so3 import axis_angle_to_rotmat, rotation_angle
+
+    model, K, T_true, frame = box_scene
+    R_prior = axis_angle_to_rotmat(np.array([0.0, 0.0, 0.3])) @ T_true[:3, :3]
+    hidden = replace(frame, ignore=np.ones_like(frame.mask), R_prior=R_prior)
+    turned = {}
+    for weight in (0.0, 1.0):
+        cfg = FitConfig()
+        cfg.weights.rotation = weight
+        T, parts, _ = ObjectFitter(model, K, cfg)._adam(hidden, T_true, 40, 40, with_tracks=True)
+        assert ("rotation" in parts) == (weight > 0)
+        turned[weight] = rotation_angle(T[:3, :3], R_prior)
+    assert turned[0.0] == pytest.approx(0.3, abs=1e-3)
+    assert turned[1.0] < 0.15, turned
+
+
+@pytest.mark.parametrize("near", [0.7, 0.75])
+def test_tracking_moves_a_thin_stick_fitted_too_near_back_along_its_ray(stick_scene, near):
+    """Steps across the ray and turns bounded by the stick's width (FitConfig.lr_width): with sideways
+    steps of 2 % of its length, each step left the stick's own silhouette and the fit stayed too near."""
+    model, K, T_true, frame = stick_scene
+    fitter = ObjectFitter(model, K, FitConfig())
+    T = T_true.copy()
+    T[:3, 3] *= near
+    for _ in range(4):
+        T, _, _ = fitter._adam(frame, T, 20, 6, with_tracks=False, small_steps=True)
+    assert abs(T[2, 3] - T_true[2, 3]) < 0.2 * (1 - near) * T_true[2, 3], T[2, 3]

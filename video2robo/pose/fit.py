@@ -3,7 +3,9 @@
 Frame 0: differential evolution (scipy) over rotation, image-plane offset, depth (and scale when it is
 observable: depth maps given) on mask + RGB (+ depth) losses, then Adam refinement. Later frames: scale
 fixed, Adam on the pose from a constant-velocity prediction, adding the track loss (model points
-anchored at the first frame each track is seen, projected vs their tracked pixels). Each frame gets a
+anchored at the first frame each track is seen, projected vs their tracked pixels) and a rotation prior
+(the motion model's predicted rotation), in steps bounded by the object's width so a thin object's fit
+does not step off its own silhouette (FitConfig.lr_width). Each frame gets a
 residual (1 − silhouette IoU) and a validity flag; a lost frame triggers re-initialisation by DE
 around the prediction instead of silent drift.
 """
@@ -37,6 +39,7 @@ class FrameInput:
     mask_from_prior: bool = False  # the mask was re-acquired from our own prediction: no global re-init on it
     track_points: np.ndarray | None = None  # (P, 3) object-frame model points of track_xy (given: no anchoring)
     ignore: np.ndarray | None = None  # (H, W) bool: pixels hidden by other objects (no evidence either way)
+    R_prior: np.ndarray | None = None  # (3, 3) R_cam_obj the motion model predicts (tracking: LossWeights.rotation)
 
 
 @dataclass
@@ -55,6 +58,24 @@ def _pose(R0: torch.Tensor, t0: torch.Tensor, omega: torch.Tensor, v: torch.Tens
     R = axis_angle_to_rotmat(omega) @ R0
     top = torch.cat([R, (t0 + v)[:, None]], dim=1)
     return torch.cat([top, T[3:4]], dim=0)
+
+
+def _ray_basis(t: np.ndarray) -> np.ndarray:
+    """(3, 3) orthonormal columns: two directions across the viewing ray through t (camera frame), then
+    the ray itself (the optical axis when t is at the camera)."""
+    n = np.linalg.norm(t)
+    ray = t / n if n > 1e-9 else np.array([0.0, 0.0, 1.0])
+    a = np.cross(ray, [0.0, 1.0, 0.0] if abs(ray[1]) < 0.9 else [1.0, 0.0, 0.0])
+    a /= np.linalg.norm(a)
+    return np.stack([a, np.cross(ray, a), ray], 1)
+
+
+def _width(points: np.ndarray) -> float:
+    """The middle of the point cloud's three principal extents (√12 × standard deviation: a box's side)."""
+    if len(points) < 3:
+        return 0.0
+    sd = np.sqrt(np.clip(np.linalg.eigvalsh(np.cov((points - points.mean(0)).T)), 0, None))
+    return float(math.sqrt(12.0) * sd[1])
 
 
 def upright_rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
@@ -82,6 +103,7 @@ class ObjectFitter:
         self.K = np.asarray(K, dtype=np.float64)
         lo, hi = self.model.bounds()
         self.size = float(np.linalg.norm(hi - lo))  # object diameter proxy, metres
+        self.width = _width(self.model.means.numpy())  # middle principal extent, metres
         self.scale_free = scale_free
         self.scale = 1.0
         g = torch.Generator().manual_seed(self.cfg.seed)
@@ -103,6 +125,8 @@ class ObjectFitter:
         obs = Observation(rgb, mask, depth)
         if frame.ignore is not None and frame.ignore.any():
             obs.ignore = torch.from_numpy(crop.image(frame.ignore).astype(np.float32))
+        if with_tracks and frame.R_prior is not None:  # tracking: the motion prior goes with the tracks
+            obs.R_prior = torch.as_tensor(frame.R_prior, dtype=torch.float32)
         if with_tracks and frame.track_points is not None:
             if len(frame.track_points):
                 obs.track_xy = torch.from_numpy(crop.to_crop(frame.track_xy).astype(np.float32))
@@ -211,7 +235,9 @@ class ObjectFitter:
         return pose_of(res.x)
 
     def _adam(self, frame: FrameInput, T_init: np.ndarray, iters: int, min_iters: int, with_tracks: bool,
-              weights: LossWeights | None = None, crop_size: int | None = None):
+              weights: LossWeights | None = None, crop_size: int | None = None, small_steps: bool = False):
+        """Adam on the pose from T_init; `small_steps`: steps bounded by the object's width (tracking from a
+        prediction, see FitConfig.lr_width), else the search's refinement, free to travel."""
         cfg = self.cfg
         crop = crop_around(frame.mask, crop_size or cfg.crop_size)
         cam = crop.camera(self.K)
@@ -219,13 +245,21 @@ class ObjectFitter:
         obs = self._observation(frame, crop, with_tracks)
         R0 = torch.as_tensor(T_init[:3, :3], dtype=torch.float32)
         t0 = torch.as_tensor(T_init[:3, 3], dtype=torch.float32)
+        # translation steps across and along the viewing ray (camera axes when free: the same steps)
+        B = torch.as_tensor(_ray_basis(T_init[:3, 3]) if small_steps else np.eye(3), dtype=torch.float32)
         omega = torch.zeros(3, requires_grad=True)
-        v = torch.zeros(3, requires_grad=True)
-        opt = torch.optim.Adam([{"params": [omega], "lr": cfg.lr_rot}, {"params": [v], "lr": cfg.lr_trans * self.size}])
+        across = torch.zeros(2, requires_grad=True)
+        along = torch.zeros(1, requires_grad=True)
+        lr_across, lr_rot = cfg.lr_trans * self.size, cfg.lr_rot
+        if small_steps:  # see FitConfig.lr_width
+            lr_across = min(lr_across, cfg.lr_width * self.width)
+            lr_rot = min(lr_rot, cfg.lr_width * self.width / (0.5 * self.size))  # the ends move no further
+        opt = torch.optim.Adam([{"params": [omega], "lr": lr_rot}, {"params": [across], "lr": lr_across},
+                                {"params": [along], "lr": cfg.lr_trans * self.size}])
         best, best_T, parts, stale = float("inf"), T_init, {}, 0
         for it in range(iters):
             opt.zero_grad()
-            T = _pose(R0, t0, omega, v)
+            T = _pose(R0, t0, omega, B @ torch.cat([across, along]))
             out = self._render(self.model, T, cam)
             loss, p = total_loss(out, T, K_crop, obs, weights or cfg.weights, self.size * self.scale, with_tracks)
             value = float(loss.detach())
@@ -383,7 +417,8 @@ class ObjectFitter:
         if frame.mask.sum() < 16:  # not visible: keep the prediction, flag the frame
             self.history.append(T_prev)
             return FitResult(T_prev.copy(), 1.0, False, {}, False)
-        T, parts, crop = self._adam(frame, T_pred, self.cfg.track_iters, self.cfg.track_min_iters, with_tracks=True)
+        T, parts, crop = self._adam(frame, T_pred, self.cfg.track_iters, self.cfg.track_min_iters, with_tracks=True,
+                                    small_steps=True)
         iou = self.silhouette_iou(T, frame, crop)
         self._cooldown = max(self._cooldown - 1, 0)
         if iou < self.cfg.lost_iou and self._cooldown == 0 and not frame.mask_from_prior:

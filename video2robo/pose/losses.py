@@ -23,6 +23,7 @@ class Observation:
     track_xy: torch.Tensor | None = None  # (P, 2) crop pixels of visible tracks
     track_points: torch.Tensor | None = None  # (P, 3) their anchors in the object frame
     ignore: torch.Tensor | None = None  # (S, S) float {0, 1}: hidden by another object, no evidence
+    R_prior: torch.Tensor | None = None  # (3, 3) the motion model's predicted rotation (camera frame)
 
 
 def _keep(obs: Observation) -> torch.Tensor | float:
@@ -93,6 +94,11 @@ def track_loss(T_cam_obj: torch.Tensor, K: torch.Tensor, obs: Observation, size:
     return torch.nn.functional.huber_loss(err, torch.zeros_like(err), delta=0.02, reduction="mean") / 0.02
 
 
+def rotation_prior_loss(R: torch.Tensor, R_prior: torch.Tensor) -> torch.Tensor:
+    """1 − cos of the angle between R and R_prior (≈ angle² / 2 when small; smooth at 0, unlike the angle)."""
+    return (3.0 - (R * R_prior).sum()) / 2.0  # trace(R R_priorᵀ) = 1 + 2 cos
+
+
 def total_loss(out, T_cam_obj, K, obs: Observation, w: LossWeights, object_size: float, use_tracks: bool):
     """Weighted sum and its parts (floats) for logging."""
     alpha, rgb, depth = out.alpha[0], out.rgb[0], out.depth[0]
@@ -101,5 +107,7 @@ def total_loss(out, T_cam_obj, K, obs: Observation, w: LossWeights, object_size:
         parts["depth"] = depth_loss(depth, alpha, obs, object_size)
     if use_tracks and obs.track_points is not None:
         parts["track"] = track_loss(T_cam_obj, K, obs, obs.rgb.shape[0])
+    if obs.R_prior is not None and w.rotation > 0:
+        parts["rotation"] = rotation_prior_loss(T_cam_obj[:3, :3], obs.R_prior)
     total = sum(getattr(w, k) * v for k, v in parts.items())
     return total, {k: float(v.detach()) for k, v in parts.items()}
