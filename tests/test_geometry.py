@@ -278,3 +278,18 @@ def test_torch_gradients_finite_at_identity():
     T = torch.eye(4, dtype=torch.float64, requires_grad=True)
     se3_log(T).sum().backward()
     assert torch.isfinite(T.grad).all()
+
+
+@pytest.mark.parametrize("z", [[0.0, 0.0, 1.0], [1.0, 0.0, 0.0], [0.3, -0.2, 0.93], [-0.999, 0.01, 0.04]])
+def test_frame_around_is_a_rotation_whose_z_is_the_given_direction(z):
+    from video2robo.geometry.so3 import frame_around
+
+    z = np.asarray(z) / np.linalg.norm(z)
+    R = frame_around(z)  # hint x, fallback y: z along x takes the fallback
+    np.testing.assert_allclose(R.T @ R, np.eye(3), atol=1e-12)
+    assert np.linalg.det(R) == pytest.approx(1.0)
+    np.testing.assert_array_equal(R[:, 2], z)
+    R_t = frame_around(torch.as_tensor(z), hint=(0.0, 1.0, 0.0), fallback=(1.0, 0.0, 0.0))
+    assert isinstance(R_t, torch.Tensor)
+    np.testing.assert_allclose(R_t.numpy()[:, 2], z)
+    np.testing.assert_allclose(R_t.numpy().T @ R_t.numpy(), np.eye(3), atol=1e-12)

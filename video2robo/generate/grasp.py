@@ -24,6 +24,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from video2robo.errors import UserError
+from video2robo.geometry.so3 import frame_around
 from video2robo.robot.model import MAX_GRIPPER_WIDTH
 from video2robo.task_spec import GraspSpec
 
@@ -128,9 +129,7 @@ def sample_grasps(gaussians, spec: GraspSpec, seed: int = 0, approach_steps: int
         width = float(np.linalg.norm(axis))
         axis /= width
         centre = 0.5 * (p1 + p2)
-        u = np.cross(axis, [0.0, 0.0, 1.0] if abs(axis[2]) < 0.9 else [1.0, 0.0, 0.0])
-        u /= np.linalg.norm(u)
-        w = np.cross(axis, u)
+        u, w = frame_around(axis, hint=(0.0, 0.0, 1.0), fallback=(1.0, 0.0, 0.0))[:, :2].T
         close_w = width if spec.width == "auto" else float(spec.width)
         open_w = min(MAX_GRIPPER_WIDTH, width + 2 * spec.open_clearance)
         for th in np.linspace(0.0, 2 * np.pi, approach_steps, endpoint=False):

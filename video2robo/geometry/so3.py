@@ -171,3 +171,13 @@ def rotation_angle(R_a, R_b):
     R = A.swap_last(R_a) @ R_b
     cos = (R[..., 0, 0] + R[..., 1, 1] + R[..., 2, 2] - 1) / 2
     return xp.arccos(A.clip(cos, -1.0, 1.0))
+
+
+def frame_around(z, hint=(1.0, 0.0, 0.0), fallback=(0.0, 1.0, 0.0)):
+    """(3, 3) rotation whose columns are x, y and the unit vector z: x = z × hint normalised (z × fallback
+    when z is within about 25° of the unit vector hint), y = z × x. For a direction whose turn about
+    itself does not matter: a plane's in-plane axes, the sides of a viewing ray or a grasp axis."""
+    h = A.asarray_like(hint, z)
+    x = A.cross(z, h if abs(float((z * h).sum())) < 0.9 else A.asarray_like(fallback, z))
+    x = x / A.xp(z).linalg.norm(x)
+    return A.stack([x, A.cross(z, x), z], axis=-1)

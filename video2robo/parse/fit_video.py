@@ -126,7 +126,6 @@ class _Object:
         self.t_init = self.t_track = 0.0
         # per-frame scratch
         self.T_init = None
-        self.R_pred = None  # the motion model's rotation (not PnP's): the fit's rotation prior
         self.alpha = self.depth = None
         self.pnp_ok = False
         self.colour = None  # ColourModel, learnt at the first frame
@@ -343,7 +342,6 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
             else:
                 o.tracks.advance(gray)
                 T_pred = _predict(o, C[i])
-                o.R_pred = T_pred[:3, :3]
                 T_pnp, _ = o.tracks.pnp(T_pred)
                 o.pnp_ok = T_pnp is not None
                 o.T_init = T_pnp if o.pnp_ok else T_pred
@@ -382,7 +380,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 o.pnp[i] = o.pnp_ok
                 frame = FrameInput(rgb, mask, depth_i, o.tracks.xy, np.ones(len(o.tracks), bool), None,
                                    mask_from_prior=source == "prior", track_points=o.tracks.points, ignore=occ,
-                                   R_prior=o.R_pred)
+                                   R_prior=_predict(o, C[i])[:3, :3])  # the motion model's, not PnP's
                 T_rest = None if o.ref_T is None else C[i] @ np.linalg.inv(o.ref_C) @ o.ref_T  # had it not moved
                 rests, rest_iou = (False, float("nan")) if source == "redetect" or T_rest is None else \
                     _rests(o, T_rest, mask, occ, source != "prior", frames[i], _settled(o, i, opt), opt)

@@ -36,8 +36,8 @@ class FitConfig:
     lr_trans: float = 0.02  # fraction of the object size per step (along the viewing ray)...
     lr_width: float = 0.04
     """...and, when tracking from a prediction, across it at most this fraction of the object's width (the
-    middle of its three principal extents); nor does a rotation step (lr_rot) move the object's ends further. Adam steps about its
-    learning rate in each coordinate: a sideways step of 2 % of a 30 cm drumstick (6 mm), or a turn of
+    middle of its three principal extents); nor does a rotation step (lr_rot) move the object's ends
+    further. Adam steps about its learning rate in each coordinate: a sideways step of 2 % of a 30 cm drumstick (6 mm), or a turn of
     0.03 rad (4.5 mm at its ends), moved the 2 cm-wide stick off its own silhouette, every step made the
     fit worse, and it never moved in depth (held 15 cm too near the camera for 50 frames). Only thin
     objects are slowed: a cube's, a can's or a cup's steps are unchanged. A search's refinement (first

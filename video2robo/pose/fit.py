@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from video2robo.gaussians import GaussianSet
-from video2robo.geometry.so3 import axis_angle_to_rotmat
+from video2robo.geometry.so3 import axis_angle_to_rotmat, frame_around
 from video2robo.pose.crop import Crop, crop_around
 from video2robo.pose.config import FitConfig, LossWeights  # noqa: F401  (re-exported)
 from video2robo.pose.losses import Observation, rgb_loss, total_loss
@@ -65,9 +65,7 @@ def _ray_basis(t: np.ndarray) -> np.ndarray:
     the ray itself (the optical axis when t is at the camera)."""
     n = np.linalg.norm(t)
     ray = t / n if n > 1e-9 else np.array([0.0, 0.0, 1.0])
-    a = np.cross(ray, [0.0, 1.0, 0.0] if abs(ray[1]) < 0.9 else [1.0, 0.0, 0.0])
-    a /= np.linalg.norm(a)
-    return np.stack([a, np.cross(ray, a), ray], 1)
+    return frame_around(ray, hint=(0.0, 1.0, 0.0), fallback=(1.0, 0.0, 0.0))
 
 
 def _width(points: np.ndarray) -> float:
@@ -250,12 +248,13 @@ class ObjectFitter:
         omega = torch.zeros(3, requires_grad=True)
         across = torch.zeros(2, requires_grad=True)
         along = torch.zeros(1, requires_grad=True)
-        lr_across, lr_rot = cfg.lr_trans * self.size, cfg.lr_rot
+        lr_along = lr_across = cfg.lr_trans * self.size
+        lr_rot = cfg.lr_rot
         if small_steps:  # see FitConfig.lr_width
             lr_across = min(lr_across, cfg.lr_width * self.width)
             lr_rot = min(lr_rot, cfg.lr_width * self.width / (0.5 * self.size))  # the ends move no further
         opt = torch.optim.Adam([{"params": [omega], "lr": lr_rot}, {"params": [across], "lr": lr_across},
-                                {"params": [along], "lr": cfg.lr_trans * self.size}])
+                                {"params": [along], "lr": lr_along}])
         best, best_T, parts, stale = float("inf"), T_init, {}, 0
         for it in range(iters):
             opt.zero_grad()

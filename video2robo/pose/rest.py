@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from video2robo.geometry.so3 import axis_angle_to_rotmat
+from video2robo.geometry.so3 import axis_angle_to_rotmat, frame_around
 
 Plane = tuple[np.ndarray, np.ndarray]
 
@@ -65,9 +65,7 @@ def support_heights(T0: np.ndarray, points: np.ndarray, plane: Plane, others: li
     model points) with points under this one's footprint, the highest of those (a plate's floor under
     a can, not its rim; a box's lid)."""
     n, foot = plane
-    e1 = np.cross(n, [1.0, 0.0, 0.0] if abs(n[0]) < 0.9 else [0.0, 1.0, 0.0])
-    e1 /= np.linalg.norm(e1)
-    e2 = np.cross(n, e1)
+    e1, e2 = frame_around(n)[:, :2].T
 
     def in_plane(p):
         return np.stack([(p - foot) @ e1, (p - foot) @ e2], axis=1)
