@@ -83,3 +83,25 @@ def test_table_changes_mark_a_new_occluder_not_the_table():
     assert out[hand].mean() > 0.9
     assert out[~hand].mean() < 0.01
     assert not changes.changed(_plane_view(image0, T, n, n @ foot), T)[5:-5, 5:-5].any()  # nothing new: no change
+
+
+def test_table_changes_over_a_resting_object_only_when_asked():
+    """An object set down on the resting target changes the target's pixels: marked by `over_resting`
+    (where a lifted object may have gone), never by the default (the target is off the table's plane)."""
+    from video2robo.perception.occluders import TableChanges
+
+    rng = np.random.default_rng(2)
+    image0 = np.repeat(_texture(rng)[..., None], 3, axis=2)
+    tray = np.zeros((H, W), bool)
+    tray[100:160, 100:220] = True
+    image0[tray] = 20  # a black tray
+    n, foot = np.array([0.0, 0.0, -1.0]), np.array([0.0, 0.0, 0.6])  # a plane facing the camera
+    changes = TableChanges(image0, tray, K, n, foot, resting0=tray)
+    now = image0.copy()
+    can = np.zeros((H, W), bool)
+    can[115:145, 140:170] = True
+    now[can] = (40, 60, 200)
+    assert not changes.changed(now, np.eye(4)).any()
+    over = changes.changed(now, np.eye(4), over_resting=True)
+    assert over[can].mean() > 0.9 and not over[~can].any()
+    assert not TableChanges(image0, tray, K, n, foot).changed(now, np.eye(4), over_resting=True).any()

@@ -57,6 +57,55 @@ def test_strict_colours_exclude_what_the_object_never_showed():
     assert not (cm.detect_anywhere(img1, mask0, band_px=3) & (img1[..., 2] == 200)).any()
 
 
+def _lift_scene():
+    """A red object with a stripe in the hand's colour, not distinctive (a static red poster shares its
+    colours), (image, mask) at rest, with the hand come in, and lifted far under the hand; and the
+    colour model that has learnt the hand as a mover from the second frame."""
+    def scene(obj_at, hand_at=None):
+        img, mask = _scene(obj_at)
+        img[5:25, 160:185] = (200, 30, 30)  # the static red poster
+        if hand_at is not None:
+            hy, hx = hand_at
+            img[hy : hy + 25, hx : hx + 30] = (125, 45, 35)
+            mask[hy : hy + 25, hx : hx + 30] = False
+        return img, mask
+
+    shots = [scene((80, 20)), scene((80, 20), hand_at=(20, 60)), scene((60, 110), hand_at=(45, 100))]
+    img0 = shots[0][0]
+    return shots, lambda img: np.abs(img.astype(int) - img0).sum(-1) > 30, ColourModel(*shots[0])
+
+
+def test_detect_moved_finds_a_lifted_object_among_what_changed_not_the_hand():
+    """Found among the changed pixels once the hand's colours are learnt: not the hand, not the poster."""
+    ((_, mask0), (img1, mask1), (img2, mask2)), changed_of, cm = _lift_scene()
+    assert not cm.distinctive and not cm.knows_movers
+    assert not cm.detect_moved(img2, mask0, changed_of(img2), 3).any()  # the movers are not known yet
+    cm.learn_movers(img1, changed_of(img1) & ~mask1)
+    assert cm.knows_movers
+    found = cm.detect_moved(img2, mask0, changed_of(img2), 3)
+    red = mask2 & (img2[..., 1] == 30)  # its visible red (its stripe is the hand's colour: no telling them apart)
+    assert (found & red).sum() >= 0.8 * red.sum()
+    assert not found[45:70, 100:130][~mask2[45:70, 100:130]].any()  # not the hand
+    assert not found[5:25, 160:185].any()  # not the static poster in its colours
+    assert cm.mover_like(img2)[50, 110] and not cm.mover_like(img2)[75, 112]
+
+
+def test_choose_mask_regains_a_lifted_object_among_what_changed():
+    """_choose_mask: nothing near the prediction (the object rested where it is predicted), so the
+    prediction is kept, unless the changed pixels are known: then the lifted object is found there."""
+    from types import SimpleNamespace
+
+    from video2robo.parse.fit_video import TrackingOptions, _choose_mask
+
+    ((_, mask0), (img1, mask1), (img2, mask2)), changed_of, cm = _lift_scene()
+    cm.learn_movers(img1, changed_of(img1) & ~mask1)
+    obj = SimpleNamespace(colour=cm, pnp_ok=False, alpha=mask0.astype(np.float32))  # predicted at rest
+    none = np.zeros_like(mask0)
+    assert _choose_mask(obj, img2, none, none, False, None, TrackingOptions())[1] == "prior"
+    mask, source, _ = _choose_mask(obj, img2, none, none, False, changed_of(img2), TrackingOptions())
+    assert source == "redetect" and iou(mask, mask2) > 0.6
+
+
 def test_indistinct_colours_never_redetect():
     img = np.full((60, 80, 3), 200, np.uint8)
     mask = np.zeros((60, 80), bool)
@@ -141,12 +190,12 @@ def test_a_lost_thin_object_is_regained_from_a_nearby_blob_of_its_colours():
     image1[moved] = (30, 140, 150)
     obj.alpha = stick0.astype(np.float32)  # predicted where it was
     none = np.zeros_like(stick0)
-    mask, source, _ = _choose_mask(obj, image1, none, none, True, opt)
+    mask, source, _ = _choose_mask(obj, image1, none, none, True, None, opt)
     assert source == "redetect" and iou(mask, moved) > 0.8
-    assert _choose_mask(obj, image1, none, none, False, opt)[1] == "prior"
+    assert _choose_mask(obj, image1, none, none, False, None, opt)[1] == "prior"
     image2 = image1.copy()
     image2[40:80, 60:140] = (30, 140, 150)  # a big blob of its colours is not the stick
-    assert _choose_mask(obj, image2, none, none, True, opt)[1] == "prior"
+    assert _choose_mask(obj, image2, none, none, True, None, opt)[1] == "prior"
 
 
 def test_an_object_has_settled_when_held_or_its_fits_stop_moving():
@@ -196,3 +245,23 @@ def test_changed_pixels_in_colours_the_object_never_showed_are_no_evidence():
     assert hand[45:75, 90:100].all() and unexplained[45:75, 90:100].all()
     assert not (unexplained & mask1).any()  # the can's own colours stay evidence
     assert not unexplained[~changed].any()
+
+
+def test_movers_are_learnt_only_from_frames_whose_fits_are_trusted():
+    """_learn_movers: the changed pixels away from every object teach the colour model the hand, but
+    only when every object's fit is valid, good and on an observed mask (else the object itself, off its
+    fit, may be among them)."""
+    from types import SimpleNamespace
+
+    from video2robo.parse.fit_video import MASK_SOURCES, TrackingOptions, _learn_movers
+
+    ((img0, mask0), (img1, mask1), _), changed_of, _ = _lift_scene()
+
+    def obj(source="perception", valid=True, residual=0.1):
+        return SimpleNamespace(colour=ColourModel(img0, mask0), alpha=mask0.astype(np.float32),
+                               used=np.array([mask0, mask1]), valid=np.array([True, valid]),
+                               residual=np.array([0.0, residual]), mask_source=np.array([0, MASK_SOURCES.index(source)]))
+
+    for o, learns in ((obj(), True), (obj("prior"), False), (obj(valid=False), False), (obj(residual=0.4), False)):
+        _learn_movers([o], changed_of(img1), img1, 1, TrackingOptions())
+        assert o.colour.knows_movers == learns

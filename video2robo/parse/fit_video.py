@@ -19,7 +19,11 @@ stays put however the phone moves. Per frame:
    (a fit to it is not a valid pose: no evidence, and the motion model ignores it). When
    the colour model is distinctive and the predicted silhouette is mostly not the object's colour
    (the object moved further than the tracks and the local search follow), the object's colour blob
-   is looked for in the whole frame and the fit starts there;
+   is looked for in the whole frame and the fit starts there; when nothing near the prediction will
+   do, it is looked for among the pixels that changed since the first frame (on the table, or on the
+   resting target), in colours that are its own rather than those of what else moved (the hand and
+   arm, learnt from frames whose fits are trusted): a can lifted 60 px in one frame in front of a
+   shirt of its colours;
 4. hold the pose (in the first camera's frame) while the object rests (`_rests`: the tracks, the
    camera's motion taken off, or when they cannot tell, its silhouette or colours at the rest pose), so
    a resting object stays put instead of jittering with its mask and drifting in depth; otherwise fit
@@ -139,9 +143,10 @@ def _band(silhouette: np.ndarray, frac: float) -> int:
 
 
 def _choose_mask(obj: _Object, frame: np.ndarray, observed: np.ndarray, occ: np.ndarray, lost: bool,
-                 opt: TrackingOptions):
+                 changed: np.ndarray | None, opt: TrackingOptions):
     """(mask, source, pixels to ignore) for one object: see module docstring, step 3. `lost`: the last
-    frame's fit was not valid."""
+    frame's fit was not valid; `changed`: pixels that differ from the first frame's view of the table and
+    of the resting target (None: unknown)."""
     full = obj.alpha > 0.5
     prior = full & ~occ
     if obj.colour is not None and obj.colour.distinctive and full.sum() >= 16:
@@ -173,6 +178,12 @@ def _choose_mask(obj: _Object, frame: np.ndarray, observed: np.ndarray, occ: np.
     if colour is not None and opt.regain_area[0] <= colour.sum() / prior.sum() <= opt.regain_area[1]:
         # lost since the last frame and a blob of the object's colours of about its size nearby: start there
         return colour, "redetect", occ
+    if changed is not None and obj.colour is not None:
+        # nothing near the prediction: the object moved further than any local search reaches; look for
+        # its colours among what changed, told apart from the hand's (ColourModel.detect_moved)
+        found = obj.colour.detect_moved(frame, full, changed, _band(full, opt.band_frac))
+        if found.sum() >= 16:
+            return found, "redetect", occ
     return prior, "prior", occ
 
 
@@ -270,15 +281,33 @@ def _settled(o: _Object, i: int, opt: TrackingOptions) -> bool:
 
 def _not_the_object(changed: np.ndarray, colour: ColourModel, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(hand, unexplained) among the pixels that `changed` from the first frame's table: `hand`, those in
-    colours the object never (or barely) showed (its `strict` posterior); `unexplained`, those and the
+    colours the object never (or barely) showed (its `strict` posterior) or that are likelier the other
+    movers' (ColourModel.mover_like: a hand whose skin the can's print shares); `unexplained`, those and the
     ones its lenient posterior rejects too. The hand, mostly, or a face of the object unseen at first,
     or blur: no evidence either way, so the fit ignores them. Read as the object (the lenient
     posterior's "an unseen colour is about as likely the object's"), the hand around a held object made
     up a third of its mask and pulled the fit toward the camera."""
     thr = colour.opt.threshold
     lenient, strict = colour.probabilities(image)
-    hand = changed & (strict <= thr)
+    hand = changed & ((strict <= thr) | colour.mover_like(image))
     return hand, hand | (changed & (lenient <= thr))
+
+
+def _learn_movers(objs: list[_Object], changed: np.ndarray, image: np.ndarray, i: int, opt: TrackingOptions) -> None:
+    """Teach every object's colour model the colours of what changed in frame i away from all the
+    objects (the hand and arm: ColourModel.learn_movers), when every object's fit there is trusted: on
+    its observed mask, valid and at most `learn_residual` off (else the object itself may be among them)."""
+    trusted = {MASK_SOURCES.index("perception"), MASK_SOURCES.index("colour")}
+    if not all(o.valid[i] and o.residual[i] <= opt.learn_residual and o.mask_source[i] in trusted for o in objs):
+        return
+    movers = changed.copy()
+    for o in objs:
+        seen = o.used[i] | (o.alpha > 0.05) if o.alpha is not None else o.used[i]
+        if seen.any():
+            movers &= cv2.dilate(seen.astype(np.uint8), disk(_band(seen, opt.band_frac))) == 0
+    for o in objs:
+        if o.colour is not None:
+            o.colour.learn_movers(image, movers)
 
 
 def _objects_seen(objs: list[_Object], masks: dict, i: int) -> np.ndarray:
@@ -335,6 +364,8 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
             C[i] = camera.advance(gray, _objects_seen(objs, masks, i))
             inliers[i] = camera.inliers
         changed = changes.changed(frames[i], C[i]) if changes is not None and i > 0 else None
+        # ...and where an object may have moved to: onto the resting target too
+        moved_into = changes.changed(frames[i], C[i], over_resting=True) if changed is not None else None
         for o in active:  # 1. predictions
             t0 = time.perf_counter()
             if i == o.first:
@@ -371,7 +402,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                     hand, unexplained = _not_the_object(changed, o.colour, frames[i])
                     hand &= ~occ
                     occ |= unexplained
-                mask, source, occ = _choose_mask(o, frames[i], masks[o.name][i], occ, not o.valid[i - 1], opt)
+                mask, source, occ = _choose_mask(o, frames[i], masks[o.name][i], occ, not o.valid[i - 1], moved_into, opt)
                 if source == "redetect":  # start the fit where the object was found, at the predicted depth
                     o.T_init = _moved_to(o.T_init, o.alpha > 0.5, mask, K)
                     o.tracks.clear()
@@ -430,6 +461,8 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 o.t_init = time.perf_counter() - t0
             else:
                 o.t_track += time.perf_counter() - t0
+        if changed is not None:
+            _learn_movers(active, changed, frames[i], i, opt)
         if i == 0 and table is not None:  # the table under the resting object, from its first fit
             points = table.fitter.model.means.numpy() * table.fitter.scale
             plane = table_plane(table.T[0], points)
@@ -440,7 +473,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
             exclude = _objects_seen(objs, masks, 0)
             camera.start(gray, exclude)
             if opt.occluders is not None:
-                changes = TableChanges(frames[0], exclude, K, *plane, opt.occluders)
+                changes = TableChanges(frames[0], exclude, K, *plane, opt.occluders, resting0=masks[table.name][0])
         bar.set_postfix({o.name: f"{1 - o.residual[i]:.2f}" for o in active})
     out = {}
     for o in objs:

@@ -27,6 +27,7 @@ class ColourModelOptions:
     max_bg_hit: float = 0.01  # a model is `distinctive` when at most this share of the background matches it
     thin_px: float = 8.0  # `detect`: a prior silhouette thinner than this (area / length, pixels) is a stick
     min_cover: float = 0.4  # `detect_anywhere`: share of the shifted silhouette the object's colours must cover
+    moved_cover: float = 0.25  # `detect_moved`: the same, among pixels that changed (a hand covers much of it)
 
 
 class ColourModel:
@@ -44,6 +45,7 @@ class ColourModel:
         self._h_fg = self._histogram(idx, fg > 0)
         self._h_bg = self._histogram(idx, bg)
         self._p_bg_max = self._h_bg / max(self._h_bg.sum(), 1.0)  # per-frame background density, most over frames
+        self._h_mov = np.zeros(self.opt.bins)  # colours of what moved and is none of the objects (`learn_movers`)
         self._update_posterior()
         hit = self.strict[idx] > self.opt.threshold
         # distinctive: most of the object and almost nothing else in the frame has its colours, so the
@@ -59,6 +61,10 @@ class ColourModel:
         p_fg = (self._h_fg + a) / (self._h_fg.sum() + a * self._h_fg.size)
         p_bg = (self._h_bg + a) / (self._h_bg.sum() + a * self._h_bg.size)
         self.posterior = (p_fg / (p_fg + p_bg)).astype(np.float32)
+        # apart: P(object | colour) against what moves besides the objects (the hand, the arm), its density
+        # taken among moving pixels: a hand is a sliver of the frame's background yet most of what moves
+        p_mov = (self._h_mov + a) / (self._h_mov.sum() + a * self._h_mov.size)
+        self.apart = (p_fg / (p_fg + p_mov)).astype(np.float32)
         # strict: colours seen on the object, and more often than elsewhere; unseen ones (the hand) are not
         # the object's however few object pixels there are against the background's. For finding the
         # object anywhere in the frame, where any false colour match can win
@@ -78,6 +84,20 @@ class ColourModel:
         self._h_bg += h
         self._p_bg_max = np.maximum(self._p_bg_max, h / h.sum())
         self._update_posterior()
+
+    def learn_movers(self, image: np.ndarray, movers: np.ndarray) -> None:
+        """Add the colours of `movers` (pixels that changed since the first frame and are none of the
+        objects, in a frame whose fits are trusted: the hand and arm, mostly) to the movers' histogram
+        that `detect_moved` tells the object apart from."""
+        if movers.sum() < self.opt.min_fg_pixels:
+            return
+        self._h_mov += self._histogram(self._bin_index(image), movers)
+        self._update_posterior()
+
+    @property
+    def knows_movers(self) -> bool:
+        """Has `learn_movers` seen enough pixels for `detect_moved`?"""
+        return self.usable and self._h_mov.sum() >= self.opt.min_fg_pixels
 
     def probability(self, image: np.ndarray) -> np.ndarray:
         """(H, W) float32 P(object | colour)."""
@@ -137,24 +157,58 @@ class ColourModel:
         re-finding an object that moved further between frames than any local search reaches (a fast
         lift, a sampled video). Matching the silhouette's shape, not taking colour blobs whole, keeps
         out what touches the object in the image (the hand's rim matches a red can's colours)."""
-        h, w = image.shape[:2]
-        ys, xs = np.nonzero(silhouette)
-        if not self.distinctive or len(ys) < 16:
-            return np.zeros((h, w), bool)
+        if not self.distinctive or silhouette.sum() < 16:
+            return np.zeros(image.shape[:2], bool)
         if thickness_px(silhouette) < self.opt.thin_px:  # a stick: keep its few pixels' width
             hits = (self.strict_probability(image) > self.opt.threshold).astype(np.float32)
         else:
             hits = cv2.GaussianBlur(self.strict_probability(image), (0, 0), 1.0) > self.opt.threshold
             hits = cv2.morphologyEx(hits.astype(np.uint8), cv2.MORPH_OPEN, disk(1)).astype(np.float32)
-        y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-        template = silhouette[y0:y1, x0:x1].astype(np.float32)
-        if template.shape[0] > h or template.shape[1] > w:
-            return np.zeros((h, w), bool)
-        score = cv2.matchTemplate(hits, template, cv2.TM_CCORR)
-        _, best, _, (bx, by) = cv2.minMaxLoc(score)
-        if best < self.opt.min_cover * template.sum():
-            return np.zeros((h, w), bool)
-        placed = np.zeros((h, w), np.uint8)
-        placed[by : by + template.shape[0], bx : bx + template.shape[1]] = template > 0
-        near = cv2.dilate(placed, disk(band_px)) > 0
-        return (hits > 0) & near
+        return _placed(hits, silhouette, band_px, self.opt.min_cover)
+
+    def detect_moved(self, image: np.ndarray, silhouette: np.ndarray, changed: np.ndarray, band_px: int) -> np.ndarray:
+        """Like `detect_anywhere`, for an object that is not `distinctive` in the whole frame, among the
+        pixels that `changed` since the first frame (an object that moved is among them, the static
+        background that shares its colours is not) and whose colours are the object's rather than the
+        movers' (`learn_movers`: the hand holding it). Empty before the movers are known, or when no shift
+        of the `silhouette` covers `moved_cover` of it. A can lifted faster than any local search follows
+        (60 px between two frames, blurred) on a background of its own colours (a blue shirt)."""
+        if not self.knows_movers or silhouette.sum() < 16:
+            return np.zeros(image.shape[:2], bool)
+        idx = self._bin_index(image)
+        prob = self.posterior[idx] * (self.apart[idx] > self.opt.threshold)
+        thin = thickness_px(silhouette) < self.opt.thin_px
+        if thin:
+            hits = prob > self.opt.threshold
+        else:
+            hits = cv2.GaussianBlur(prob, (0, 0), 1.0) > self.opt.threshold
+            hits = cv2.morphologyEx(hits.astype(np.uint8), cv2.MORPH_OPEN, disk(1)) > 0
+        found = _placed((hits & changed).astype(np.float32), silhouette, band_px, self.opt.moved_cover)
+        # the label's print and the fingers' gaps leave holes: the object is the blobs filled in
+        return clean_mask(found, found, open_radius=0, close_radius=0 if thin else 2, holes=True) if found.any() else found
+
+    def mover_like(self, image: np.ndarray) -> np.ndarray:
+        """(H, W) bool: colours more likely the movers' (`learn_movers`: the hand) than the object's;
+        all False while the movers are unknown."""
+        if not self.knows_movers:
+            return np.zeros(image.shape[:2], bool)
+        return self.apart[self._bin_index(image)] <= self.opt.threshold
+
+
+def _placed(hits: np.ndarray, silhouette: np.ndarray, band_px: int, min_cover: float) -> np.ndarray:
+    """`hits` within band_px of the shift of `silhouette` that covers most of them; empty when none covers
+    min_cover of the silhouette."""
+    h, w = hits.shape
+    ys, xs = np.nonzero(silhouette)
+    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
+    template = silhouette[y0:y1, x0:x1].astype(np.float32)
+    if template.shape[0] > h or template.shape[1] > w:
+        return np.zeros((h, w), bool)
+    score = cv2.matchTemplate(hits, template, cv2.TM_CCORR)
+    _, best, _, (bx, by) = cv2.minMaxLoc(score)
+    if best < min_cover * template.sum():
+        return np.zeros((h, w), bool)
+    placed = np.zeros((h, w), np.uint8)
+    placed[by : by + template.shape[0], bx : bx + template.shape[1]] = template > 0
+    near = cv2.dilate(placed, disk(band_px)) > 0
+    return (hits > 0) & near

@@ -36,22 +36,28 @@ class TableChanges:
     """Pixels that differ from the first frame's table seen from the camera now (module docstring)."""
 
     def __init__(self, frame0: np.ndarray, objects0: np.ndarray, K: np.ndarray, n: np.ndarray, foot: np.ndarray,
-                 options: OccluderOptions | None = None):
+                 options: OccluderOptions | None = None, resting0: np.ndarray | None = None):
         self.opt = options or OccluderOptions()
         self.K, self.n = np.asarray(K, np.float64), np.asarray(n, np.float64)
         self.d = float(self.n @ np.asarray(foot, np.float64))
         self.ref = cv2.GaussianBlur(frame0.astype(np.float32), (0, 0), self.opt.blur_sigma)
         self.known = (cv2.dilate(objects0.astype(np.uint8), disk(self.opt.object_margin_px)) == 0).astype(np.uint8)
+        # resting0: first-frame pixels of an object that stays put (the target), a reference for `changed`'s
+        # over_resting (an object set down on it); off the table's plane, so not for the hand's pixels
+        self.known_resting = self.known if resting0 is None else (
+            self.known | (cv2.erode(resting0.astype(np.uint8), disk(self.opt.object_margin_px)) > 0).astype(np.uint8))
 
-    def changed(self, frame: np.ndarray, T_cam_cam0: np.ndarray) -> np.ndarray:
+    def changed(self, frame: np.ndarray, T_cam_cam0: np.ndarray, over_resting: bool = False) -> np.ndarray:
         """(H, W) bool: the pixel shows something other than the first frame's table (False where the
-        first frame has no view of the table there)."""
+        first frame has no view of the table there), or, `over_resting`, other than the first frame's
+        table or resting object (`resting0`)."""
         h, w = frame.shape[:2]
         # project pixel centres sit half a pixel off OpenCV's: conjugate the homography by the shift
         S = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1.0]])
         Hm = np.linalg.inv(S) @ plane_homography(self.K, T_cam_cam0, self.n, self.d) @ S
         ref = cv2.warpPerspective(self.ref, Hm, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
-        known = cv2.warpPerspective(self.known, Hm, (w, h), flags=cv2.INTER_NEAREST, borderValue=0) > 0
+        known = cv2.warpPerspective(self.known_resting if over_resting else self.known, Hm, (w, h),
+                                    flags=cv2.INTER_NEAREST, borderValue=0) > 0
         cur = cv2.GaussianBlur(frame.astype(np.float32), (0, 0), self.opt.blur_sigma)
         diff = np.abs(cur - ref).mean(axis=2) > self.opt.threshold
         out = diff & known
