@@ -104,4 +104,6 @@ def test_table_changes_over_a_resting_object_only_when_asked():
     assert not changes.changed(now, np.eye(4)).any()
     over = changes.changed(now, np.eye(4), over_resting=True)
     assert over[can].mean() > 0.9 and not over[~can].any()
+    for both, one in zip(changes.changed_both(now, np.eye(4)), (changes.changed(now, np.eye(4)), over)):
+        np.testing.assert_array_equal(both, one)  # one comparison, the same two answers
     assert not TableChanges(image0, tray, K, n, foot).changed(now, np.eye(4), over_resting=True).any()

@@ -288,8 +288,8 @@ def _not_the_object(changed: np.ndarray, colour: ColourModel, image: np.ndarray)
     posterior's "an unseen colour is about as likely the object's"), the hand around a held object made
     up a third of its mask and pulled the fit toward the camera."""
     thr = colour.opt.threshold
-    lenient, strict = colour.probabilities(image)
-    hand = changed & ((strict <= thr) | colour.mover_like(image))
+    lenient, strict, apart = colour.probabilities(image)
+    hand = changed & ((strict <= thr) | (apart <= thr))
     return hand, hand | (changed & (lenient <= thr))
 
 
@@ -363,9 +363,8 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
         if camera is not None:  # 0. the camera
             C[i] = camera.advance(gray, _objects_seen(objs, masks, i))
             inliers[i] = camera.inliers
-        changed = changes.changed(frames[i], C[i]) if changes is not None and i > 0 else None
-        # ...and where an object may have moved to: onto the resting target too
-        moved_into = changes.changed(frames[i], C[i], over_resting=True) if changed is not None else None
+        # what changed on the table, and where an object may have moved to: onto the resting target too
+        changed, moved_into = changes.changed_both(frames[i], C[i]) if changes is not None and i > 0 else (None, None)
         for o in active:  # 1. predictions
             t0 = time.perf_counter()
             if i == o.first:

@@ -62,9 +62,10 @@ class ColourModel:
         p_bg = (self._h_bg + a) / (self._h_bg.sum() + a * self._h_bg.size)
         self.posterior = (p_fg / (p_fg + p_bg)).astype(np.float32)
         # apart: P(object | colour) against what moves besides the objects (the hand, the arm), its density
-        # taken among moving pixels: a hand is a sliver of the frame's background yet most of what moves
+        # taken among moving pixels: a hand is a sliver of the frame's background yet most of what moves.
+        # 1 while the movers are unknown: no colour is theirs
         p_mov = (self._h_mov + a) / (self._h_mov.sum() + a * self._h_mov.size)
-        self.apart = (p_fg / (p_fg + p_mov)).astype(np.float32)
+        self.apart = (p_fg / (p_fg + p_mov)).astype(np.float32) if self.knows_movers else np.ones(self.opt.bins, np.float32)
         # strict: colours seen on the object, and more often than elsewhere; unseen ones (the hand) are not
         # the object's however few object pixels there are against the background's. For finding the
         # object anywhere in the frame, where any false colour match can win
@@ -107,10 +108,11 @@ class ColourModel:
         """(H, W) float32 `strict` P(object | colour): colours the object never showed are not its."""
         return self.strict[self._bin_index(image)]
 
-    def probabilities(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(`probability`, `strict_probability`) of one image, its colours binned once."""
+    def probabilities(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(`probability`, `strict_probability`, `apart` (see `mover_like`)) of one image, its colours
+        binned once."""
         idx = self._bin_index(image)
-        return self.posterior[idx], self.strict[idx]
+        return self.posterior[idx], self.strict[idx], self.apart[idx]
 
     def _bin_index(self, image: np.ndarray) -> tuple[np.ndarray, ...]:
         hsv = cv2.cvtColor(image, cv2.COLOR_RGB2HSV).astype(np.int32)
@@ -159,12 +161,16 @@ class ColourModel:
         out what touches the object in the image (the hand's rim matches a red can's colours)."""
         if not self.distinctive or silhouette.sum() < 16:
             return np.zeros(image.shape[:2], bool)
-        if thickness_px(silhouette) < self.opt.thin_px:  # a stick: keep its few pixels' width
-            hits = (self.strict_probability(image) > self.opt.threshold).astype(np.float32)
-        else:
-            hits = cv2.GaussianBlur(self.strict_probability(image), (0, 0), 1.0) > self.opt.threshold
-            hits = cv2.morphologyEx(hits.astype(np.uint8), cv2.MORPH_OPEN, disk(1)).astype(np.float32)
-        return _placed(hits, silhouette, band_px, self.opt.min_cover)
+        hits = self._confident(self.strict_probability(image), thickness_px(silhouette) < self.opt.thin_px)
+        return _placed(hits.astype(np.float32), silhouette, band_px, self.opt.min_cover)
+
+    def _confident(self, prob: np.ndarray, thin: bool) -> np.ndarray:
+        """(H, W) bool: `prob` above the threshold, smoothed and opened to drop specks; as is for a thin
+        object (a stick: keep its few pixels' width)."""
+        if thin:
+            return prob > self.opt.threshold
+        hits = cv2.GaussianBlur(prob, (0, 0), 1.0) > self.opt.threshold
+        return cv2.morphologyEx(hits.astype(np.uint8), cv2.MORPH_OPEN, disk(1)) > 0
 
     def detect_moved(self, image: np.ndarray, silhouette: np.ndarray, changed: np.ndarray, band_px: int) -> np.ndarray:
         """Like `detect_anywhere`, for an object that is not `distinctive` in the whole frame, among the
@@ -175,14 +181,9 @@ class ColourModel:
         (60 px between two frames, blurred) on a background of its own colours (a blue shirt)."""
         if not self.knows_movers or silhouette.sum() < 16:
             return np.zeros(image.shape[:2], bool)
-        idx = self._bin_index(image)
-        prob = self.posterior[idx] * (self.apart[idx] > self.opt.threshold)
+        lenient, _, apart = self.probabilities(image)
         thin = thickness_px(silhouette) < self.opt.thin_px
-        if thin:
-            hits = prob > self.opt.threshold
-        else:
-            hits = cv2.GaussianBlur(prob, (0, 0), 1.0) > self.opt.threshold
-            hits = cv2.morphologyEx(hits.astype(np.uint8), cv2.MORPH_OPEN, disk(1)) > 0
+        hits = self._confident(lenient * (apart > self.opt.threshold), thin)
         found = _placed((hits & changed).astype(np.float32), silhouette, band_px, self.opt.moved_cover)
         # the label's print and the fingers' gaps leave holes: the object is the blobs filled in
         return clean_mask(found, found, open_radius=0, close_radius=0 if thin else 2, holes=True) if found.any() else found
@@ -190,8 +191,6 @@ class ColourModel:
     def mover_like(self, image: np.ndarray) -> np.ndarray:
         """(H, W) bool: colours more likely the movers' (`learn_movers`: the hand) than the object's;
         all False while the movers are unknown."""
-        if not self.knows_movers:
-            return np.zeros(image.shape[:2], bool)
         return self.apart[self._bin_index(image)] <= self.opt.threshold
 
 

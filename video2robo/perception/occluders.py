@@ -51,15 +51,28 @@ class TableChanges:
         """(H, W) bool: the pixel shows something other than the first frame's table (False where the
         first frame has no view of the table there), or, `over_resting`, other than the first frame's
         table or resting object (`resting0`)."""
+        diff, Hm = self._difference(frame, T_cam_cam0)
+        return self._known_part(diff, Hm, self.known_resting if over_resting else self.known)
+
+    def changed_both(self, frame: np.ndarray, T_cam_cam0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(`changed`, `changed` over_resting) from one comparison of the frame with the first."""
+        diff, Hm = self._difference(frame, T_cam_cam0)
+        return self._known_part(diff, Hm, self.known), self._known_part(diff, Hm, self.known_resting)
+
+    def _difference(self, frame: np.ndarray, T_cam_cam0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(H, W) bool: differs from the first frame warped by the table's homography; and that homography."""
         h, w = frame.shape[:2]
         # project pixel centres sit half a pixel off OpenCV's: conjugate the homography by the shift
         S = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1.0]])
         Hm = np.linalg.inv(S) @ plane_homography(self.K, T_cam_cam0, self.n, self.d) @ S
         ref = cv2.warpPerspective(self.ref, Hm, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
-        known = cv2.warpPerspective(self.known_resting if over_resting else self.known, Hm, (w, h),
-                                    flags=cv2.INTER_NEAREST, borderValue=0) > 0
         cur = cv2.GaussianBlur(frame.astype(np.float32), (0, 0), self.opt.blur_sigma)
-        diff = np.abs(cur - ref).mean(axis=2) > self.opt.threshold
+        return np.abs(cur - ref).mean(axis=2) > self.opt.threshold, Hm
+
+    def _known_part(self, diff: np.ndarray, Hm: np.ndarray, known0: np.ndarray) -> np.ndarray:
+        """`diff` where the first frame's `known0` pixels, warped, give a reference, opened."""
+        h, w = diff.shape
+        known = cv2.warpPerspective(known0, Hm, (w, h), flags=cv2.INTER_NEAREST, borderValue=0) > 0
         out = diff & known
         if self.opt.open_px:
             out = cv2.morphologyEx(out.astype(np.uint8), cv2.MORPH_OPEN, disk(self.opt.open_px)) > 0
