@@ -79,6 +79,35 @@ def test_parse_first_frames_end_to_end(place_video, tmp_path):
         np.testing.assert_array_equal(again[k], v)
 
 
+def test_parse_without_a_task_tracks_renamed_objects(place_video, tmp_path):
+    """--task none: trajectories of whatever was prompted (names of the user's choosing), the world
+    anchored on --target resting on the table, no skills and no error; the models are the same as the
+    task's parse, so the first-frame poses are too."""
+    from dataclasses import replace
+
+    from video2robo.demo_folder import Demo
+    from video2robo.parse import run_parse
+
+    cfg, names = _config(place_video, tmp_path / "demo", stride=2, max_frames=3)
+    rename = {"can": "tin", "plate": "tray"}
+    cfg = replace(cfg, task="none", target="tray",
+                  prompt=tuple(rename[p.split(":")[0]] + ":" + p.split(":", 1)[1] for p in cfg.prompt),
+                  model=tuple(rename[m.split("=")[0]] + "=" + m.split("=", 1)[1] for m in cfg.model))
+    demo = Demo.load(run_parse(cfg, progress=False))
+    assert demo.info.skills is None and demo.info.task == "none"
+    assert {o.name: o.role for o in demo.info.objects} == {"tin": "other", "tray": "target"}
+    assert any("no task" in w for w in demo.info.warnings)
+    T_tray, T_tin = demo.T_world("tray"), demo.T_world("tin")
+    tray_points = demo.model("tray").means.numpy()
+    np.testing.assert_allclose(T_tray[:, 2, 3], -tray_points[:, 2].min(), atol=1e-9)  # resting on z = 0
+    gt = np.load(place_video / "gt.npz")
+    T_gt = np.linalg.inv(gt["T_cam_plate"][0]) @ gt["T_cam_can"][0]  # the can seen from the plate, truth
+    T_fit = np.linalg.inv(T_tray[0]) @ T_tin[0]
+    # the plate is round: its fitted yaw is arbitrary, so compare what a turn about its axis leaves alone
+    assert abs(np.linalg.norm(T_fit[:3, 3]) - np.linalg.norm(T_gt[:3, 3])) < 0.03  # how far apart
+    assert abs(T_fit[2, 3] - T_gt[2, 3]) < 0.02  # the can's height over the plate's frame
+
+
 @pytest.mark.slow
 def test_parse_whole_video_finds_the_skills(place_video, tmp_path):
     from video2robo.demo_folder import Demo
@@ -100,6 +129,9 @@ def test_parse_whole_video_finds_the_skills(place_video, tmp_path):
         (lambda v, d: [str(v / "video.mp4"), "--task", "place", "--prompt", "can:box=10,10,900,40", "--prompt", "plate:box=1,1,9,9"], "outside"),
         (lambda v, d: [str(v / "video.mp4"), "--task", "place", "--prompt", "plate:box=1,1,20,20"], "needs a prompt"),
         (lambda v, d: [str(v / "video.mp4"), "--task", "no_such_task", "--prompt", "a:box=1,1,9,9"], "no_such_task"),
+        (lambda v, d: [str(v / "video.mp4"), "--task", "place", "--prompt", "tin:box=1,1,20,20"], "--source"),
+        (lambda v, d: [str(v / "video.mp4"), "--task", "place", "--source", "plate", "--prompt", "plate:box=1,1,20,20"],
+         "both"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(place_video, tmp_path, make_args, needle):

@@ -20,7 +20,14 @@ class ParseConfig:
     out: Path = Path("demo")
     """Demo folder to write (resumed when it already holds finished stages)."""
     task: str = "pour"
-    """Task name (tasks/<task>.yaml: names the source and target objects)."""
+    """Task name (tasks/<task>.yaml: names the source and target objects), or "none": only the prompted
+    objects' trajectories, no skills (a video that shows no task, e.g. the camera moving around an object)."""
+    source: Optional[str] = None
+    """Prompt name of the task's source object, when it is not the task file's (e.g. --source mug for
+    a place task whose file names a can)."""
+    target: Optional[str] = None
+    """Prompt name of the target object, when it is not the task file's. With --task none: the object
+    resting on the table that anchors the world frame and the camera tracking (default: the first prompt)."""
     prompt: tyro.conf.UseAppendAction[Tuple[str, ...]] = ()
     """First-frame prompts, e.g. cup:box=120,80,220,200  bowl:point=300,200  apple:mask=m0.png."""
     prompts_json: Optional[Path] = None

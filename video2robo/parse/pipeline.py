@@ -20,6 +20,7 @@ from video2robo.io_utils import atomic_path
 from video2robo.parse.config import ParseConfig
 
 PHONE_FOV_DEG = 66.0
+NO_TASK = "none"  # --task none: trajectories only, no skills
 
 
 class Progress:
@@ -92,9 +93,17 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
 
     t_start = time.perf_counter()
     warnings: list[str] = []
-    spec = load_task_spec(cfg.task)
-    source_name, target_name = spec.objects["source"], spec.objects["target"]
-    roles = {source_name: "source", target_name: "target"}
+    if cfg.task == NO_TASK:
+        source_name, target_name = cfg.source, cfg.target
+    else:
+        try:
+            spec = load_task_spec(cfg.task)
+        except UserError as e:
+            raise UserError(f"{e} (or --task {NO_TASK}: trajectories only, no skills)") from None
+        source_name, target_name = cfg.source or spec.objects["source"], cfg.target or spec.objects["target"]
+    if source_name is not None and source_name == target_name:
+        raise UserError(f"the source and the target are both '{source_name}'; name two different objects")
+    roles = {nm: role for nm, role in ((source_name, "source"), (target_name, "target")) if nm is not None}
     if cfg.stride < 1:
         raise UserError(f"--stride must be at least 1 (got {cfg.stride})")
     info = probe_video(cfg.video)
@@ -107,14 +116,16 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
 
     prompts = parse_prompts(list(cfg.prompt)) + (load_prompts_json(cfg.prompts_json) if cfg.prompts_json else [])
     if not prompts:
-        raise UserError(f"no prompts: mark the objects on the first frame, e.g. --prompt {source_name}:box=X0,Y0,X1,Y1 "
-                        f"--prompt {target_name}:box=X0,Y0,X1,Y1 (pixels of the original video)")
+        example = " ".join(f"--prompt {nm}:box=X0,Y0,X1,Y1" for nm in (roles or {"OBJECT": None}))
+        raise UserError(f"no prompts: mark the objects on the first frame, e.g. {example} (pixels of the original video)")
     prompts = scale_prompts(prompts, w / info.width, h / info.height)
     validate_prompts(prompts, w, h)
     names = [p.name for p in prompts]
     for name in roles:
         if name not in names:
-            raise UserError(f"task '{cfg.task}' needs a prompt for its {roles[name]} object '{name}' (prompted: {', '.join(names)})")
+            raise UserError(f"task '{cfg.task}' needs a prompt for its {roles[name]} object '{name}' (prompted: "
+                            f"{', '.join(names)}; --{roles[name]} NAME names another prompt as the {roles[name]})")
+    target_name = target_name or names[0]  # without a task: the first prompt anchors the world
     out = Path(cfg.out)
     (out / "objects").mkdir(parents=True, exist_ok=True)
     prog = Progress(out)
@@ -202,9 +213,8 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
 
     # 4. world frame and skills -------------------------------------------------------------------
     from video2robo.parse.world import T_world_target_rest, fill_invalid, target_rests, world_from_camera_motion
-    from video2robo.skills import SkillParams, parse_skills
 
-    src, tgt = source_name, target_name
+    tgt = target_name
     pts = {nm: models[nm].means.numpy() for nm in names}
     T_cam_cam0 = camera["T_cam_cam0"]
     tracked = camera["inliers"][1:] > 0
@@ -231,20 +241,12 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
             warnings.append(f"object '{nm}': only {fits[nm]['valid'].mean():.0%} of frames fitted well (silhouette IoU >= "
                             f"{cfg.fit.valid_iou}); the rest are interpolated")
     skills, skill_error = None, None
-    try:
-        sk = parse_skills(T_world[src], T_world[tgt], pts[src][::4], pts[tgt][::4], SkillParams(fps=fps),
-                          hand_source=fits[src].get("hand"))
-        skills = Skills(sk["grasp_frame"], sk["release_frame"], tuple(int(v) for v in sk["task_segment"]))
-        poses["T_rel"] = sk["T_rel"]
-        poses["source_target_distance"] = sk["distance"]
-    except UserError as e:
-        skill_error = str(e)
-        valid = np.asarray(fits[src]["valid"], bool)
-        last = int(np.nonzero(valid)[0][-1]) if valid.any() else -1
-        if len(valid) - 1 - last >= 0.25 * len(valid):  # the likelier cause: the source was lost, its pose held
-            skill_error += (f"; note that the source '{src}' was lost from processed frame {last + 1} on (no valid fit: "
-                            "its last pose is held), so its motion after that is unknown")
-        warnings.append(f"skills not parsed: {skill_error}")
+    if cfg.task == NO_TASK:
+        warnings.append("no task: object trajectories only, no skills parsed (`generate` needs a task's skills)")
+    else:
+        skills, skill_error = _skills(source_name, tgt, T_world, pts, fits, fps, poses)
+        if skill_error:
+            warnings.append(f"skills not parsed: {skill_error}")
     save_arrays(out / "poses.npz", **poses)
     demo = DemoInfo(task=cfg.task, fps=float(fps), width=w, height=h, K=K.tolist(), objects=objects,
                     frame_indices=frame_indices, skills=skills, source_video=str(cfg.video), intrinsics_source=k_source,
@@ -264,6 +266,26 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     if skill_error:
         raise UserError(f"{skill_error} (poses, masks, tracks and the overlay are kept in {out})")
     return out
+
+
+def _skills(src: str, tgt: str, T_world: dict, pts: dict, fits: dict, fps: float, poses: dict) -> tuple[Skills | None, str | None]:
+    """(skills, None), the relative trajectory and distances added to `poses`; or (None, why not)."""
+    from video2robo.skills import SkillParams, parse_skills
+
+    try:
+        sk = parse_skills(T_world[src], T_world[tgt], pts[src][::4], pts[tgt][::4], SkillParams(fps=fps),
+                          hand_source=fits[src].get("hand"))
+    except UserError as e:
+        why = str(e)
+        valid = np.asarray(fits[src]["valid"], bool)
+        last = int(np.nonzero(valid)[0][-1]) if valid.any() else -1
+        if len(valid) - 1 - last >= 0.25 * len(valid):  # the likelier cause: the source was lost, its pose held
+            why += (f"; note that the source '{src}' was lost from processed frame {last + 1} on (no valid fit: "
+                    "its last pose is held), so its motion after that is unknown")
+        return None, why
+    poses["T_rel"] = sk["T_rel"]
+    poses["source_target_distance"] = sk["distance"]
+    return Skills(sk["grasp_frame"], sk["release_frame"], tuple(int(v) for v in sk["task_segment"])), None
 
 
 def _fitted_labels(fits: dict, names: list[str], labels: np.ndarray) -> np.ndarray:

@@ -79,12 +79,14 @@ def write_report(folder: Path, demo, poses: dict, names: list[str], fit_times: d
     if "source_target_distance" in poses:
         plots.append(_svg_plot({"source-target surface distance": poses["source_target_distance"] * 100}, marks,
                                "source-target distance (cm); the task segment is where it stays under 3 cm", "cm", threshold=3.0))
-    src = demo.source.name
-    speed = np.linalg.norm(np.diff((poses["T_world_cam"] @ poses[f"T_cam_{src}"])[:, :3, 3], axis=0), axis=1) * demo.fps
-    plots.append(_svg_plot({f"{src} speed (m/s)": speed}, marks, "source speed in the world frame", "m/s"))
-    hand = poses.get(f"hand_{src}")
-    if hand is not None and np.isfinite(hand).any():
-        plots.append(_svg_plot({f"hand on {src}": hand}, marks, "share of the source's surroundings the hand covers; "
+    movers = [o.name for o in demo.objects if o.role == "source"] or list(names)  # no task: every object
+    speeds = {f"{nm} speed (m/s)": np.linalg.norm(np.diff((poses["T_world_cam"] @ poses[f"T_cam_{nm}"])[:, :3, 3], axis=0),
+                                                   axis=1) * demo.fps for nm in movers}
+    plots.append(_svg_plot(speeds, marks, "speed in the world frame", "m/s"))
+    hands = {f"hand on {nm}": poses[f"hand_{nm}"] for nm in movers
+             if f"hand_{nm}" in poses and np.isfinite(poses[f"hand_{nm}"]).any()}
+    if hands:
+        plots.append(_svg_plot(hands, marks, "share of the object's surroundings the hand covers; "
                                "the release is where it drops after the source stops", "share", threshold=0.05))
     key = sorted(set([0, len(demo.frame_indices) - 1] + list(marks.values())))
     skills = ("<p>Skills not parsed.</p>" if demo.skills is None else
