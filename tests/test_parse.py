@@ -168,3 +168,34 @@ def test_overlay_outlines_the_masks_the_fit_used():
     assert (out[1] == 1).sum() == 3 and (out[1, 2, 6:9] == 1).all()
     assert (out[:, 3, :2] == 2).all()
     assert labels[1, 0, 0] == 1  # the propagated labels are not modified
+
+
+def test_a_guessed_size_that_disagrees_with_the_table_is_reported_with_the_size_to_pass():
+    """The plate's single-view model was lifted at twice its size (twice as far along its rays: the same
+    image); beside a can of known size on the same table, parse says which --size puts it on the table.
+    A size that agrees, and an object with a model file, say nothing."""
+    from video2robo.demo_folder import DemoObject
+    from video2robo.geometry import axis_angle_to_rotmat, make_pose
+    from video2robo.parse.pipeline import _size_warnings
+
+    rng = np.random.default_rng(1)
+    can = rng.uniform(-1, 1, (400, 3)) * [0.03, 0.03, 0.05]
+    plate = rng.uniform(-1, 1, (400, 3)) * [0.1, 0.1, 0.01]
+    T_cam_world = make_pose(axis_angle_to_rotmat(np.array([-2.2, 0.0, 0.0])), np.array([0.0, 0.1, 0.6]))
+
+    def on_table(x, points):
+        return T_cam_world @ make_pose(np.eye(3), np.array([x, 0.1, -points[:, 2].min()]))
+
+    masks = {nm: np.ones((2, 4, 4), bool) for nm in ("can", "plate")}
+    fits = {"can": {"T_cam": np.stack([on_table(0.0, can)] * 2), "valid": np.ones(2, bool)}}
+    objects = [DemoObject("can", "source", scale_source="model file"), DemoObject("plate", "target", scale_source="known size")]
+    far = on_table(0.2, plate)
+    far[:3, 3] *= 2.0
+    fits["plate"] = {"T_cam": np.stack([far] * 2), "valid": np.ones(2, bool)}
+    (warning,) = _size_warnings(objects, fits, {"can": can, "plate": plate * 2.0}, masks, {"plate": 0.4})
+    assert "--size plate=0.20" in warning and "below" in warning
+    fits["plate"]["T_cam"] = np.stack([on_table(0.2, plate)] * 2)
+    assert _size_warnings(objects, fits, {"can": can, "plate": plate}, masks, {"plate": 0.2}) == []
+    objects[1].scale_source = "model file"
+    assert _size_warnings(objects, {**fits, "plate": {**fits["plate"], "T_cam": np.stack([far] * 2)}},
+                          {"can": can, "plate": plate * 2.0}, masks, {}) == []

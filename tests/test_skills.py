@@ -120,3 +120,26 @@ def test_robust_mean_pose_ignores_a_flipped_cluster():
     mean = robust_mean_pose(T)
     assert rotation_angle(mean[:3, :3], np.eye(3)) < 0.01
     assert np.linalg.norm(mean[:3, 3] - [0.1, 0.0, 0.6]) < 0.005
+
+
+def test_scale_to_stand_is_the_factor_that_puts_a_guessed_size_on_the_table():
+    """Two boxes resting on one table seen by a camera looking down; the second lifted at twice its
+    size (so twice as far along its rays: the same image) must be halved, and one at its size is kept."""
+    from video2robo.parse.world import scale_to_stand
+
+    rng = np.random.default_rng(0)
+    box = rng.uniform(-1, 1, (500, 3)) * [0.04, 0.03, 0.05]  # model z up, lowest point z = -0.05
+    R_cam_world = axis_angle_to_rotmat(np.array([-2.2, 0.0, 0.0]))  # a camera pitched down at the table
+
+    def on_table(x, y, yaw, points):
+        T_world_obj = make_pose(axis_angle_to_rotmat(np.array([0.0, 0.0, yaw])), np.array([x, y, -points[:, 2].min()]))
+        T_cam_world = make_pose(R_cam_world, np.array([0.0, 0.1, 0.6]))
+        return T_cam_world @ T_world_obj
+
+    T_ref = on_table(0.0, 0.0, 0.3, box)
+    other = box * [2.0, 1.0, 0.4]  # a flat, wide object beside it
+    T_obj = on_table(0.15, 0.1, -0.7, other)
+    assert scale_to_stand(T_ref, box, T_obj, other) == pytest.approx(1.0, abs=1e-9)
+    far = T_obj.copy()
+    far[:3, 3] *= 2.0  # lifted at twice its size: twice as far along its rays, the same image
+    assert scale_to_stand(T_ref, box, far, other * 2.0) == pytest.approx(0.5, abs=1e-9)

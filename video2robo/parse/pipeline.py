@@ -240,6 +240,8 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         if fits[nm]["valid"].mean() < 0.5:
             warnings.append(f"object '{nm}': only {fits[nm]['valid'].mean():.0%} of frames fitted well (silhouette IoU >= "
                             f"{cfg.fit.valid_iou}); the rest are interpolated")
+    size_warnings = _size_warnings(objects, fits, pts, masks, sizes)
+    warnings += size_warnings
     skills, skill_error = None, None
     if cfg.task == NO_TASK:
         warnings.append("no task: object trajectories only, no skills parsed (`generate` needs a task's skills)")
@@ -247,6 +249,7 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         skills, skill_error = _skills(source_name, tgt, T_world, pts, fits, fps, poses)
         if skill_error:
             warnings.append(f"skills not parsed: {skill_error}")
+            skill_error = "; ".join([skill_error] + size_warnings)  # the likelier fix first in sight
     save_arrays(out / "poses.npz", **poses)
     demo = DemoInfo(task=cfg.task, fps=float(fps), width=w, height=h, K=K.tolist(), objects=objects,
                     frame_indices=frame_indices, skills=skills, source_video=str(cfg.video), intrinsics_source=k_source,
@@ -265,6 +268,32 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         write_report(out, demo, poses, names, fit_times, time.perf_counter() - t_start)
     if skill_error:
         raise UserError(f"{skill_error} (poses, masks, tracks and the overlay are kept in {out})")
+    return out
+
+
+def _size_warnings(objects: list[DemoObject], fits: dict, pts: dict, masks: dict, sizes: dict[str, float]) -> list[str]:
+    """A warning for each object whose size was guessed (single-view model: --size, or the assumed
+    10 cm) and disagrees with the size at which it would stand on the table beside an object of known
+    size (a model file) in the first frame (parse.world.scale_to_stand), with the size to pass instead:
+    a wrong size hint puts the object at the wrong depth (a tray sized 45 cm sat 40 cm behind the can
+    beside it), and the source then never comes near the target."""
+    from video2robo.parse.world import scale_to_stand
+
+    def rests_at_first(nm):
+        return masks[nm][0].sum() >= 16 and bool(fits[nm]["valid"][0])
+
+    known = [o.name for o in objects if o.scale_source == "model file" and rests_at_first(o.name)]
+    out = []
+    for o in objects:
+        if not known or o.scale_source not in ("known size", "assumed") or not rests_at_first(o.name):
+            continue
+        ref = known[0]
+        s = scale_to_stand(fits[ref]["T_cam"][0], pts[ref], fits[o.name]["T_cam"][0], pts[o.name])
+        if math.isfinite(s) and abs(math.log(s)) > math.log(1.2):
+            size = sizes.get(o.name, 0.1)
+            out.append(f"object '{o.name}': its size ({size:g} m, {o.scale_source}) puts it {'below' if s < 1 else 'above'} "
+                       f"the table '{ref}' stands on; if it rests on the table in the first frame, pass --size "
+                       f"{o.name}={s * size:.2f}")
     return out
 
 

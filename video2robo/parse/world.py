@@ -76,3 +76,17 @@ def world_from_camera_motion(T_cam_target: np.ndarray, valid: np.ndarray, target
     T_cam0_target = np.linalg.inv(T_cam_cam0[valid]) @ T_cam_target[valid] if valid.any() else T_cam_target[:1]
     T_world_cam0 = T_world_target_rest(target_points) @ np.linalg.inv(robust_mean_pose(T_cam0_target))
     return T_world_cam0 @ np.linalg.inv(T_cam_cam0)
+
+
+def scale_to_stand(T_cam_ref: np.ndarray, ref_points: np.ndarray, T_cam_obj: np.ndarray, obj_points: np.ndarray) -> float:
+    """The factor by which an object of uncertain size (a single-view model lifted at a guessed size)
+    must be scaled about the camera, its image unchanged, for its lowest point to lie on the table under
+    a reference object resting beside it (model z up, lowest point on the table; poses seen by the same
+    camera). One view fixes an object's size only up to such a factor; a metric object on the same table
+    fixes it. NaN when the object's lowest point is not below the camera."""
+    from video2robo.perception.camera_motion import table_plane
+
+    n, foot = table_plane(T_cam_ref, ref_points)
+    lowest = float(((obj_points @ T_cam_obj[:3, :3].T + T_cam_obj[:3, 3]) @ n).min())
+    table = float(n @ foot)
+    return table / lowest if lowest < 0 and table < 0 else float("nan")
