@@ -28,6 +28,19 @@ def test_grasp_and_release_within_3_frames():
     assert abs(g - 29) <= 3 and abs(r - 90) <= 3
 
 
+def test_a_resting_fit_that_jumps_a_centimetre_is_not_a_grasp():
+    """A 1 cm step of the resting source (a refit after the camera's motion was re-estimated) long before
+    the hand comes reads as motion by speed alone; it takes the source nowhere, so the grasp is still the
+    lift's. A step as large as a lift's would count."""
+    T = scripted(n=60, grasp=40, release=55, fps=10.0)
+    T[10:, :3, 3] += [0.0, 0.007, 0.008]  # at 10 fps: 0.1 m/s for a frame, smoothed over two
+    g, _ = detect_grasp_release(T, SkillParams(fps=10))
+    assert abs(g - 39) <= 1, g
+    assert detect_grasp_release(T, SkillParams(fps=10, min_travel=0.01))[0] < 12  # the step itself
+    T[10:40, :3, 3] += [0.0, 0.03, 0.0]
+    assert detect_grasp_release(T, SkillParams(fps=10))[0] < 12
+
+
 def test_release_waits_for_the_hand_to_let_go():
     T = scripted(noise=0.001)  # stops moving at 90...
     hand = np.full(len(T), np.nan)

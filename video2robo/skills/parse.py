@@ -28,7 +28,10 @@ class SkillParams:
     fps: float = 30.0
     still_speed: float = 0.02  # m/s below which the source counts as still
     still_angular: float = 0.25  # rad/s
-    min_motion_s: float = 0.25  # motion shorter than this is jitter
+    min_motion_s: float = 0.25  # motion shorter than this is jitter...
+    min_travel: float = 0.02  # ...and so is motion that takes the source less far than this (m) from where
+    min_turn: float = 0.35  # it was and turns it less than this (rad): a resting object's fit that jumped
+    # 1 cm once (the camera's motion re-estimated) read as a grasp 60 frames before the hand came
     smooth_s: float = 0.2  # smoothing window
     contact: float = 0.03  # task segment threshold on surface distance, metres
     hand_contact: float = 0.05  # the hand covers at least this share of the source's surroundings while holding it
@@ -56,12 +59,21 @@ def detect_grasp_release(T_world_source: np.ndarray, p: SkillParams) -> tuple[in
     """(grasp_frame, release_frame) from the source's motion; UserError when it never moves."""
     v, w = _speeds(T_world_source, p.fps, p.smooth_s)
     moving = (v > p.still_speed) | (w > p.still_angular)
-    runs = [r for r in _runs(moving) if (r[1] - r[0]) >= p.min_motion_s * p.fps]
+    runs = [r for r in _runs(moving) if (r[1] - r[0]) >= p.min_motion_s * p.fps and _moves(T_world_source, *r, p)]
     if not runs:
         raise UserError("the source object never moves in the video, so no grasp can be found; check the prompts "
                         "(source and target may be swapped) or the task name")
     start, end = int(runs[0][0]), int(runs[-1][1])
     return _refine_events(T_world_source[:, :3, 3], start, end, max(1, int(round(p.smooth_s * p.fps))))
+
+
+def _moves(T: np.ndarray, start: int, end: int, p: SkillParams) -> bool:
+    """Whether frames [start, end) take the source at least `min_travel` or `min_turn` from its pose
+    just before them."""
+    ref = T[max(start - 1, 0)]
+    travel = np.linalg.norm(T[start:end, :3, 3] - ref[:3, 3], axis=1).max()
+    turn = rotation_angle(T[start:end, :3, :3], np.broadcast_to(ref[:3, :3], (end - start, 3, 3))).max()
+    return bool(travel >= p.min_travel or turn >= p.min_turn)
 
 
 def _refine_events(pos: np.ndarray, start: int, end: int, win: int) -> tuple[int, int]:
