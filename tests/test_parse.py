@@ -88,7 +88,7 @@ def test_parse_without_a_task_tracks_renamed_objects(place_video, tmp_path):
     from video2robo.demo_folder import Demo
     from video2robo.parse import run_parse
 
-    cfg, names = _config(place_video, tmp_path / "demo", stride=2, max_frames=3)
+    cfg, _ = _config(place_video, tmp_path / "demo", stride=2, max_frames=3)
     rename = {"can": "tin", "plate": "tray"}
     cfg = replace(cfg, task="none", target="tray",
                   prompt=tuple(rename[p.split(":")[0]] + ":" + p.split(":", 1)[1] for p in cfg.prompt),
