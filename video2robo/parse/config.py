@@ -27,7 +27,8 @@ class ParseConfig:
     a place task whose file names a can)."""
     target: Optional[str] = None
     """Prompt name of the target object, when it is not the task file's. With --task none: the object
-    resting on the table that anchors the world frame and the camera tracking (default: the first prompt)."""
+    resting on the table that anchors the world frame and the camera tracking (default: the first prompt
+    that is not --source)."""
     prompt: tyro.conf.UseAppendAction[Tuple[str, ...]] = ()
     """First-frame prompts, e.g. cup:box=120,80,220,200  bowl:point=300,200  apple:mask=m0.png."""
     prompts_json: Optional[Path] = None

@@ -125,7 +125,8 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         if name not in names:
             raise UserError(f"task '{cfg.task}' needs a prompt for its {roles[name]} object '{name}' (prompted: "
                             f"{', '.join(names)}; --{roles[name]} NAME names another prompt as the {roles[name]})")
-    target_name = target_name or names[0]  # without a task: the first prompt anchors the world
+    # without a task: the first prompt that is not the source anchors the world
+    target_name = target_name or next((nm for nm in names if nm != source_name), names[0])
     out = Path(cfg.out)
     (out / "objects").mkdir(parents=True, exist_ok=True)
     prog = Progress(out)
