@@ -282,7 +282,7 @@ def _settled(o: _Object, i: int, opt: TrackingOptions) -> bool:
 def _not_the_object(changed: np.ndarray, colour: ColourModel, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(hand, unexplained) among the pixels that `changed` from the first frame's table: `hand`, those in
     colours the object never (or barely) showed (its `strict` posterior) or that are likelier the other
-    movers' (ColourModel.mover_like: a hand whose skin the can's print shares); `unexplained`, those and the
+    movers' (ColourModel.probabilities' `apart`: a hand whose skin the can's print shares); `unexplained`, those and the
     ones its lenient posterior rejects too. The hand, mostly, or a face of the object unseen at first,
     or blur: no evidence either way, so the fit ignores them. Read as the object (the lenient
     posterior's "an unseen colour is about as likely the object's"), the hand around a held object made

@@ -85,8 +85,9 @@ def scale_to_stand(T_cam_ref: np.ndarray, ref_points: np.ndarray, T_cam_obj: np.
     camera). One view fixes an object's size only up to such a factor; a metric object on the same table
     fixes it. NaN when the object's lowest point is not below the camera."""
     from video2robo.perception.camera_motion import table_plane
+    from video2robo.pose.rest import heights
 
-    n, foot = table_plane(T_cam_ref, ref_points)
-    lowest = float(((obj_points @ T_cam_obj[:3, :3].T + T_cam_obj[:3, 3]) @ n).min())
-    table = float(n @ foot)
+    plane = table_plane(T_cam_ref, ref_points)
+    table = float(plane[0] @ plane[1])  # the table along its normal n, from the camera: n·X = table
+    lowest = table + float(heights(T_cam_obj, obj_points, plane).min())  # n·X of the object's lowest point
     return table / lowest if lowest < 0 and table < 0 else float("nan")

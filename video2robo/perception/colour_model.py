@@ -109,8 +109,8 @@ class ColourModel:
         return self.strict[self._bin_index(image)]
 
     def probabilities(self, image: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(`probability`, `strict_probability`, `apart` (see `mover_like`)) of one image, its colours
-        binned once."""
+        """(`probability`, `strict_probability`, `apart`: P(object | colour) against the movers of
+        `learn_movers`, the hand; 1 while they are unknown) of one image, its colours binned once."""
         idx = self._bin_index(image)
         return self.posterior[idx], self.strict[idx], self.apart[idx]
 
@@ -187,11 +187,6 @@ class ColourModel:
         found = _placed((hits & changed).astype(np.float32), silhouette, band_px, self.opt.moved_cover)
         # the label's print and the fingers' gaps leave holes: the object is the blobs filled in
         return clean_mask(found, found, open_radius=0, close_radius=0 if thin else 2, holes=True) if found.any() else found
-
-    def mover_like(self, image: np.ndarray) -> np.ndarray:
-        """(H, W) bool: colours more likely the movers' (`learn_movers`: the hand) than the object's;
-        all False while the movers are unknown."""
-        return self.apart[self._bin_index(image)] <= self.opt.threshold
 
 
 def _placed(hits: np.ndarray, silhouette: np.ndarray, band_px: int, min_cover: float) -> np.ndarray:
