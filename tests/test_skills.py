@@ -50,6 +50,9 @@ def test_release_waits_for_the_hand_to_let_go():
     out = parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), SkillParams(fps=30, contact=1.0), hand_source=hand)
     assert out["release_frame"] == 115 and out["task_segment"][1] == 115
     assert parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), SkillParams(fps=30, contact=1.0))["release_frame"] <= 93
+    hand[115:120] = [0.25, 0.18, 0.1, 0.04, 0.0]  # let go at 115, the hand withdrawing over 4 frames: its
+    out = parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), SkillParams(fps=30, contact=1.0), hand_source=hand)
+    assert abs(out["release_frame"] - 115) <= 1, out["release_frame"]  # cover's fall begins then, not 3 frames on
     hand[28:97] = 0.3  # let go 7 frames after it stopped: withdrawing, not pressing: the motion's answer
     hand[97:] = 0.0
     out = parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), SkillParams(fps=30, contact=1.0), hand_source=hand)

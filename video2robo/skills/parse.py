@@ -37,6 +37,7 @@ class SkillParams:
     hand_contact: float = 0.05  # the hand covers at least this share of the source's surroundings while holding it
     min_press_s: float = 0.5  # the hand on the still source this long: it pressed, and its let-go is the release
     max_hold_s: float = 3.0  # the hand's let-go is looked for this long after the source stops
+    press_level: float = 0.85  # the hand covers at least this share of its median cover while pressing
 
 
 def _speeds(T: np.ndarray, fps: float, smooth_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -102,7 +103,8 @@ def _refine_events(pos: np.ndarray, start: int, end: int, win: int) -> tuple[int
 def release_when_let_go(release: int, hand: np.ndarray | None, p: SkillParams) -> int:
     """The release from the hand rather than the motion when the hand stayed on the still source for at
     least `min_press_s` (a pressed lid): then the first frame when the hand covers less than
-    `hand_contact` of the source's surroundings (median over 3 frames), or is not measured. Otherwise, or
+    `hand_contact` of the source's surroundings (median over 3 frames), or is not measured, taken back to
+    the onset of the cover's fall below `press_level` of the press's (the hand opens, then withdraws). Otherwise, or
     when the hand stays on it longer than `max_hold_s`, `release` (the source stopped). A hand leaving a
     placed object takes a moment, so a short contact after it stops is its withdrawal, not a press."""
     if hand is None or not np.isfinite(hand).any():
@@ -111,7 +113,13 @@ def release_when_let_go(release: int, hand: np.ndarray | None, p: SkillParams) -
     end = min(len(h), release + round(p.max_hold_s * p.fps) + 1)
     for f in range(release, end):
         if not np.isfinite(hand[f]) or h[f] < p.hand_contact:
-            return f if f - release >= p.min_press_s * p.fps else release
+            if f - release < p.min_press_s * p.fps:
+                return release
+            # the hand withdraws over a few frames from the moment it opens (a lid's cover: 0.11 for 10
+            # frames, then 0.09, 0.07, 0.03): the let-go is the onset of the cover's fall from the press's
+            press = float(np.median(h[release:f]))
+            below = np.nonzero(h[release : f + 1] < p.press_level * press)[0]
+            return max(release, _onset(press - h, release + int(below[0])) + 1) if len(below) else f
     return release
 
 
