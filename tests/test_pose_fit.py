@@ -122,6 +122,75 @@ def test_resettle_replaces_the_whole_rest_and_rejects_a_floating_pose(box_scene)
     np.testing.assert_array_equal(floating.T[3], drifted)
 
 
+def test_a_rest_missed_while_tracking_is_searched_at_the_end_and_taken_back_over_the_frames_it_explains(box_scene):
+    """An object put down whose drifted pose never held it, with its search budget spent: at the end of
+    the video its pose is searched once more and replaces the tracked poses of the frames whose masks it
+    explains, not those of the frames before, where it was still carried elsewhere."""
+    from video2robo.parse.fit_video import TrackingOptions, _Object
+    from video2robo.parse.settle import settle_at_end
+
+    model, K, T_true, frame = box_scene
+    image = (frame.rgb * 255).astype(np.uint8)
+    gray = image.mean(-1).astype(np.uint8)
+    n_frames, opt = 6, TrackingOptions()
+    drifted = T_true.copy()
+    drifted[:3, 3] *= 1.08  # resting since frame 3, tracked 4 cm too far
+    carried = T_true.copy()
+    carried[:3, 3] += [0.04, 0.0, -0.02]  # frames 1-2: in the hand, elsewhere
+    fitter = ObjectFitter(model, K, FitConfig())
+    h, w = frame.mask.shape
+    carried_mask = fitter.render_full(carried, w, h, fine=True)[0] > 0.5
+    o = _Object("box", model, K, FitConfig(), n_frames, 0, False, opt)
+    o.T[:] = [T_true, carried, carried, drifted, drifted, drifted]
+    o.T0 = list(o.T)
+    o.valid[:] = [True, True, True, False, False, False]
+    o.used = np.stack([frame.mask, carried_mask, carried_mask, frame.mask, frame.mask, frame.mask])
+    o.ignored = np.zeros_like(o.used)
+    o.fitter.history = list(o.T)
+    o.unsettled, o.searches = True, opt.settle_searches
+    n = T_true[:3, 2]
+    foot = T_true[:3, :3] @ np.array([0.0, 0.0, -0.015]) + T_true[:3, 3]
+    C = np.repeat(np.eye(4)[None], n_frames, axis=0)
+    assert settle_at_end(o, image, None, C, gray, (n, foot), [], opt)
+    for k in (3, 4, 5):
+        assert np.linalg.norm(o.T[k][:3, 3] - T_true[:3, 3]) < 0.005 and o.valid[k]
+    for k in (1, 2):
+        np.testing.assert_array_equal(o.T[k], carried)
+    assert o.resettled[5] and not o.unsettled
+
+
+def test_a_carry_tracked_off_is_replaced_by_tracking_it_backwards_from_the_rest_it_ended_in(box_scene):
+    """Frames 1-3 of a carry were tracked 25 degrees turned and 3 cm too deep; frames 4-5 are the rest it
+    ended in, searched afresh. Tracked backwards from that rest, the carry's frames (here: the box never
+    really left it) come out at the true pose and replace the forward track from frame 1 on; the first
+    frame's rest is left alone."""
+    from video2robo.geometry.so3 import rotation_angle
+    from video2robo.parse.fit_video import TrackingOptions, _Object
+    from video2robo.parse.retrack import retrack
+
+    model, K, T_true, frame = box_scene
+    image = (frame.rgb * 255).astype(np.uint8)
+    n_frames, opt = 6, TrackingOptions()
+    off = T_true.copy()
+    off[:3, :3] = trimesh.transformations.rotation_matrix(np.deg2rad(25), [0, 0, 1])[:3, :3] @ T_true[:3, :3]
+    off[:3, 3] *= 1.06
+    o = _Object("box", model, K, FitConfig(), n_frames, 0, False, opt)
+    o.T[:] = [T_true, off, off, off, T_true, T_true]
+    o.used = np.repeat(frame.mask[None], n_frames, axis=0)
+    o.ignored = np.zeros_like(o.used)
+    o.rests = [(4, 5)]
+    o.mask_source[:] = 0
+    frames = np.repeat(image[None], n_frames, axis=0)
+    C = np.repeat(np.eye(4)[None], n_frames, axis=0)
+    assert retrack(o, frames, None, C, None, opt) == 3
+    for k in (1, 2, 3):
+        assert np.linalg.norm(o.T[k][:3, 3] - T_true[:3, 3]) < 0.01, k
+        assert rotation_angle(o.T[k][:3, :3], T_true[:3, :3]) < np.deg2rad(5), k
+        assert o.retracked[k] and o.valid[k]
+    np.testing.assert_array_equal(o.T[0], T_true)
+    assert not o.retracked[0] and not o.retracked[4:].any()
+
+
 def test_a_pose_under_the_table_is_slid_back_onto_it_along_its_ray(box_scene):
     from video2robo.parse.fit_video import TrackingOptions, _Object
     from video2robo.parse.settle import above_table

@@ -35,7 +35,11 @@ stays put however the phone moves. Per frame:
    (`parse.settle.resettle`; the camera tracked from the table, whose plane is then known): drift while
    carried is otherwise never corrected. Nothing goes through the table: a fit under it is slid back
    along its viewing ray (`parse.settle.above_table`), and each first-frame pose stands on its support
-   (`parse.settle.stand`).
+   (`parse.settle.stand`). An object that moved and still has no rest searched afresh at the end of the
+   video (its drifted pose never held it) is searched there, and the pose goes back over the frames it
+   explains (`parse.settle.settle_at_end`);
+7. each carry that ended in such a rest is tracked backwards from it and joined with the forward track
+   where the two explain the masks best (`parse.retrack`).
 """
 
 from __future__ import annotations
@@ -49,7 +53,8 @@ import numpy as np
 from tqdm import tqdm
 
 from video2robo.geometry.so3 import rotation_angle
-from video2robo.parse.settle import above_table, resettle, stand
+from video2robo.parse.retrack import retrack_all
+from video2robo.parse.settle import above_table, resettle, settle_at_end, stand
 from video2robo.perception.camera_motion import CameraMotionOptions, CameraTracker, table_plane
 from video2robo.perception.colour_model import ColourModel
 from video2robo.perception.masks import bbox, disk, extent_px, iou
@@ -100,6 +105,13 @@ class TrackingOptions:
     settle_support: float = 0.015  # ...and only a pose resting on something: its lowest point within this (m)
     # of the table or of another object's top (a flat lid re-searched on the box rose 4 cm off it, a better
     # silhouette fit floating in the air)
+    retrack: bool = True  # track each carry backwards from the rest it ended in, and join the two tracks
+    retrack_jump: float = 1.0  # (parse.retrack.join): the cost of a jump of one object size (or a half turn)
+    # between them, in silhouette residuals (1 - IoU) summed over frames
+    retrack_same: float = 0.05  # the two tracks agree within this jump...
+    retrack_agree: int = 3  # ...for this many frames: the backward track stops
+    settle_end_iou: float = 0.6  # a pose searched at the end of the video is taken back over the frames whose
+    # masks it explains at least this well and at most `settle_rest_slack` worse than the tracked poses did
     below_table: float = 0.01  # a fitted pose reaching further than this (m) under the table is slid back
     # along its viewing ray onto it (parse.settle.above_table)
     first_support: float = 0.03  # a first-frame pose whose lowest point is within this (m) of the table
@@ -123,7 +135,8 @@ class _Object:
         self.reinit, self.reacquired, self.held, self.pnp, self.resettled = (np.zeros(n, bool) for _ in range(5))
         self.hand = np.full(n, np.nan)  # share of the widened silhouette the occluder covers (NaN: not measured)
         self.mask_source = np.full(n, MASK_SOURCES.index("none"), np.int8)
-        self.used = np.zeros((n,) + (0, 0), bool)
+        self.used = np.zeros((n,) + (0, 0), bool)  # the mask each frame's fit used...
+        self.ignored = np.zeros((n,) + (0, 0), bool)  # ...and the pixels it ignored
         self.ref_T: np.ndarray | None = None  # pose of the last good fit (the tracks' motion reference)...
         self.ref_C = np.eye(4)  # ...and the camera's T_cam_cam0 then
         self.T0: list[np.ndarray] = []  # well-fitted poses in the first camera's frame (the motion model)
@@ -135,6 +148,8 @@ class _Object:
         self.colour = None  # ColourModel, learnt at the first frame
         self.unsettled = False  # moved since its last rest pose was searched afresh (see parse.settle.resettle)
         self.searches = 0  # how many times that ran ObjectFitter.relocalise's searches
+        self.rests: list[tuple[int, int]] = []  # (first, last) frames of each rest searched afresh
+        self.retracked = np.zeros(n, bool)  # the pose was tracked backwards from the rest after it (parse.retrack)
 
 
 def _band(silhouette: np.ndarray, frac: float) -> int:
@@ -346,7 +361,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
     for nm in names:
         visible = masks[nm].reshape(n, -1).sum(1) >= 16
         o = _Object(nm, models[nm], K, fit_cfg, n, int(np.argmax(visible)), depths is not None, opt)
-        o.used = np.zeros((n, h, w), bool)
+        o.used, o.ignored = np.zeros((n, h, w), bool), np.zeros((n, h, w), bool)
         objs.append(o)
     C = np.repeat(np.eye(4)[None], n, axis=0)  # T_cam_cam0
     inliers = np.zeros(n, np.int32)
@@ -437,7 +452,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 # ran a lifted stick 40 cm away in depth)
                 r.valid = False
             o.T[i], o.residual[i], o.valid[i], o.reinit[i] = r.T_cam_obj, r.residual, r.valid, r.reinitialised
-            o.used[i] = mask
+            o.used[i], o.ignored[i] = mask, occ
             if hand is not None:
                 o.hand[i] = _hand_share(o, r.T_cam_obj, hand, opt)
             if r.valid or not o.T0:  # the motion model, in the first camera's frame
@@ -474,11 +489,17 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
             if opt.occluders is not None:
                 changes = TableChanges(frames[0], exclude, K, *plane, opt.occluders, resting0=masks[table.name][0])
         bar.set_postfix({o.name: f"{1 - o.residual[i]:.2f}" for o in active})
+    for o in objs if plane is not None else []:  # 6. put down for good, and its rest missed
+        if o.unsettled:
+            settle_at_end(o, frames[-1], None if depths is None else depths[-1], C, gray, plane,
+                          [p for p in objs if p is not o], opt)
+    if opt.retrack:
+        retrack_all(objs, frames, depths, C, plane, opt, progress)
     out = {}
     for o in objs:
         o.T[: o.first] = o.T[o.first]
         out[o.name] = dict(T_cam=o.T, residual=o.residual, valid=o.valid, reinit=o.reinit, reacquired=o.reacquired,
-                           held=o.held, pnp=o.pnp, resettled=o.resettled, hand=o.hand, mask_source=o.mask_source, used_masks=np.packbits(o.used, axis=-1),
+                           held=o.held, pnp=o.pnp, resettled=o.resettled, retracked=o.retracked, hand=o.hand, mask_source=o.mask_source, used_masks=np.packbits(o.used, axis=-1),
                            init_s=np.array(o.t_init), track_s_per_frame=np.array(o.t_track / max(n - o.first - 1, 1)),
                            scale=np.array(o.fitter.scale))
     return out, {"T_cam_cam0": C, "inliers": inliers}

@@ -34,7 +34,7 @@ def height_range(o: _Object, T0: np.ndarray, plane: tuple[np.ndarray, np.ndarray
 
 
 def resettle(o: _Object, i: int, frame, image: np.ndarray, C: np.ndarray, gray: np.ndarray, plane,
-             others: list[_Object], opt: TrackingOptions) -> bool:
+             others: list[_Object], opt: TrackingOptions, rest_start=None) -> bool:
     """Search the pose of an object that was put down and let go at frame i afresh and, when that explains
     its silhouette as well, take it for the whole rest so far and as the rest pose from now on. While
     carried, under the hand, a tracked pose drifts (in depth, mostly) and no later frame corrects it: the
@@ -44,7 +44,8 @@ def resettle(o: _Object, i: int, frame, image: np.ndarray, C: np.ndarray, gray: 
     table or on another object (`plane`: the table, (n, foot) in the first camera's frame), which fixes
     the depth a silhouette leaves open: ObjectFitter.rest_search. When it does not stand as it stood
     at first, ObjectFitter.relocalise searches freely, and that pose must still rest on something
-    (`settle_support`). Returns whether the pose changed."""
+    (`settle_support`). The new pose goes back to `rest_start(o, i, T0_new, C, opt)`, by default the
+    first frame of the object's held run. Returns whether the pose changed."""
     from video2robo.perception.grabcut import GrabCutSegmenter
     from video2robo.perception.prompts import ObjectPrompt
 
@@ -76,11 +77,11 @@ def resettle(o: _Object, i: int, frame, image: np.ndarray, C: np.ndarray, gray: 
         if min(abs(low - s) for s in supports) > opt.settle_support:
             return False
     T_new = C[i] @ T0_new
-    j = i
-    while j - 1 > o.first and o.held[j - 1]:  # the rest began at frame j
-        j -= 1
+    j = (rest_start or _held_since)(o, i, T0_new, C, opt)
     for k in range(j, i + 1):
         o.T[k] = C[k] @ T0_new
+    o.valid[j : i + 1] = True
+    o.rests.append((j, i))
     o.residual[i], o.used[i] = 1.0 - iou_new, frame.mask
     o.fitter.amend_last(T_new)
     rest = min(i - j + 1, len(o.T0))  # held frames are valid: the motion model's last entries are the rest's
@@ -90,6 +91,53 @@ def resettle(o: _Object, i: int, frame, image: np.ndarray, C: np.ndarray, gray: 
     o.tracks.clear()
     o.tracks.update(gray, T_new, alpha, depth, frame.mask & ~frame.ignore)
     return True
+
+
+def _held_since(o: _Object, i: int, T0_new: np.ndarray, C: np.ndarray, opt: TrackingOptions) -> int:
+    """The first frame of the held run that ends at frame i."""
+    j = i
+    while j - 1 > o.first and o.held[j - 1]:
+        j -= 1
+    return j
+
+
+def _explained_since(o: _Object, i: int, T0_new: np.ndarray, C: np.ndarray, opt: TrackingOptions) -> int:
+    """The first frame of the run ending at frame i whose masks the rest pose T0_new (first camera's frame)
+    explains with an IoU of at least `settle_end_iou` and at most `settle_rest_slack` below the tracked pose's:
+    the object rested there, whatever the tracker made of it. Where it was still carried, its tracked
+    pose fits the mask better than the rest pose does. The residuals of the frames taken become the rest
+    pose's."""
+    from video2robo.pose.fit import FrameInput
+
+    j = i
+    while j - 1 > o.first and o.used[j - 1].sum() >= 16:
+        k = j - 1
+        frame = FrameInput(None, o.used[k], ignore=o.ignored[k])  # silhouette IoU reads only the masks
+        crop = crop_around(o.used[k], o.fitter.cfg.polish_crop_size)
+        new = o.fitter.silhouette_iou(C[k] @ T0_new, frame, crop)
+        if new < max(opt.settle_end_iou, o.fitter.silhouette_iou(o.T[k], frame, crop) - opt.settle_rest_slack):
+            break
+        j, o.residual[k] = k, 1.0 - new
+    return j
+
+
+def settle_at_end(o: _Object, image: np.ndarray, depth: np.ndarray | None, C: np.ndarray, gray: np.ndarray,
+                  plane, others: list[_Object], opt: TrackingOptions) -> bool:
+    """An object that moved and whose rest was never searched afresh since (its drifted pose did not hold
+    it, or what stayed beside it read as the hand: a put-down drumstick tracked 26 cm off) rests at the end
+    of the video: search it there as `resettle` does, one search beyond its budget, and take the new pose
+    back over the frames it explains (`_explained_since`). Returns whether the pose changed."""
+    from video2robo.pose.fit import FrameInput
+
+    i = len(o.T) - 1
+    if o.used[i].sum() < 16:
+        return False
+    frame = FrameInput(image.astype(np.float32) / 255, o.used[i], depth, ignore=o.ignored[i])
+    o.searches = min(o.searches, opt.settle_searches - 1)
+    changed = resettle(o, i, frame, image, C, gray, plane, others, opt, rest_start=_explained_since)
+    o.resettled[i] |= changed
+    o.unsettled = not changed
+    return changed
 
 
 def stand(o: _Object, plane, others: list[_Object], gray: np.ndarray, opt: TrackingOptions) -> bool:
