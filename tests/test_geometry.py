@@ -293,3 +293,15 @@ def test_frame_around_is_a_rotation_whose_z_is_the_given_direction(z):
     assert isinstance(R_t, torch.Tensor)
     np.testing.assert_allclose(R_t.numpy()[:, 2], z)
     np.testing.assert_allclose(R_t.numpy().T @ R_t.numpy(), np.eye(3), atol=1e-12)
+
+
+def test_constant_velocity_continues_the_last_step_and_holds_an_implausible_one():
+    from video2robo.geometry import axis_angle_to_rotmat, make_pose
+    from video2robo.pose.motion import constant_velocity
+
+    a = make_pose(axis_angle_to_rotmat(np.array([0.0, 0.0, 0.1])), np.array([0.0, 0.0, 0.5]))
+    b = make_pose(axis_angle_to_rotmat(np.array([0.0, 0.0, 0.2])), np.array([0.01, 0.0, 0.5]))
+    c = constant_velocity(a, b, max_step=0.05)
+    np.testing.assert_allclose(c @ np.linalg.inv(b), b @ np.linalg.inv(a), atol=1e-12)  # the same step again
+    np.testing.assert_array_equal(constant_velocity(a, b, max_step=0.001), b)  # too far: held
+    np.testing.assert_array_equal(constant_velocity(None, b, max_step=0.05), b)  # no step yet

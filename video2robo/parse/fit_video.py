@@ -60,6 +60,7 @@ from video2robo.perception.colour_model import ColourModel
 from video2robo.perception.masks import bbox, disk, extent_px, iou
 from video2robo.perception.model_tracks import ModelTrackOptions, ModelTracks
 from video2robo.perception.occluders import OccluderOptions, TableChanges
+from video2robo.pose.motion import constant_velocity
 
 MASK_SOURCES = ("perception", "prior", "none", "colour", "redetect")
 
@@ -339,12 +340,7 @@ def _predict(o: _Object, C: np.ndarray) -> np.ndarray:
     """Constant-velocity prediction in the first camera's frame, seen from the camera now (C = T_cam_cam0);
     the last pose when the step would be implausibly large."""
     h = o.T0
-    T = h[-1]
-    if len(h) >= 2:
-        T_cv = h[-1] @ np.linalg.inv(h[-2]) @ h[-1]
-        if np.linalg.norm(T_cv[:3, 3] - T[:3, 3]) <= 0.5 * o.fitter.size:
-            T = T_cv
-    return C @ T
+    return C @ constant_velocity(h[-2] if len(h) >= 2 else None, h[-1], 0.5 * o.fitter.size)
 
 
 def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool = True,

@@ -17,8 +17,8 @@ import numpy as np
 from tqdm import tqdm
 
 from video2robo.geometry.so3 import rotation_angle
-from video2robo.parse.settle import above_table
-from video2robo.pose.crop import crop_around
+from video2robo.parse.settle import above_table, stored_iou
+from video2robo.pose.motion import constant_velocity
 
 if TYPE_CHECKING:
     from video2robo.parse.fit_video import TrackingOptions, _Object
@@ -33,12 +33,9 @@ def jump(o: _Object, T0_a: np.ndarray, T0_b: np.ndarray) -> float:
 
 def _residual(o: _Object, T: np.ndarray, k: int, prior: bool) -> float:
     """1 - silhouette IoU of the model at T with frame k's mask, its ignored pixels left out."""
-    from video2robo.pose.fit import FrameInput
-
     if prior or o.used[k].sum() < 16:
         return NO_EVIDENCE
-    frame = FrameInput(None, o.used[k], ignore=o.ignored[k])  # silhouette IoU reads only the masks
-    return 1.0 - o.fitter.silhouette_iou(T, frame, crop_around(o.used[k], o.fitter.cfg.polish_crop_size))
+    return 1.0 - stored_iou(o, T, k)
 
 
 def track_backward(o: _Object, start: int, stop: int, frames: np.ndarray, depths, C: np.ndarray, plane,
@@ -53,13 +50,7 @@ def track_backward(o: _Object, start: int, stop: int, frames: np.ndarray, depths
     res: dict[int, float] = {}
     agree = 0
     for k in range(start - 1, stop, -1):
-        a = T0[k + 1]
-        pred = a
-        if k + 2 in T0:
-            cv = a @ np.linalg.inv(T0[k + 2]) @ a
-            if np.linalg.norm(cv[:3, 3] - a[:3, 3]) <= 0.5 * o.fitter.size:
-                pred = cv
-        T_init = C[k] @ pred
+        T_init = C[k] @ constant_velocity(T0.get(k + 2), T0[k + 1], 0.5 * o.fitter.size)
         if prior[k] or o.used[k].sum() < 16:
             T = T_init  # no evidence here: carried on by the motion model
         else:

@@ -101,21 +101,26 @@ def _held_since(o: _Object, i: int, T0_new: np.ndarray, C: np.ndarray, opt: Trac
     return j
 
 
+def stored_iou(o: _Object, T: np.ndarray, k: int) -> float:
+    """Silhouette IoU of the model at T with the mask frame k's fit used, its ignored pixels left out (on
+    the polishing crop around that mask)."""
+    from video2robo.pose.fit import FrameInput
+
+    frame = FrameInput(None, o.used[k], ignore=o.ignored[k])  # silhouette IoU reads only the masks
+    return o.fitter.silhouette_iou(T, frame, crop_around(o.used[k], o.fitter.cfg.polish_crop_size))
+
+
 def _explained_since(o: _Object, i: int, T0_new: np.ndarray, C: np.ndarray, opt: TrackingOptions) -> int:
     """The first frame of the run ending at frame i whose masks the rest pose T0_new (first camera's frame)
     explains with an IoU of at least `settle_end_iou` and at most `settle_rest_slack` below the tracked pose's:
     the object rested there, whatever the tracker made of it. Where it was still carried, its tracked
     pose fits the mask better than the rest pose does. The residuals of the frames taken become the rest
     pose's."""
-    from video2robo.pose.fit import FrameInput
-
     j = i
     while j - 1 > o.first and o.used[j - 1].sum() >= 16:
         k = j - 1
-        frame = FrameInput(None, o.used[k], ignore=o.ignored[k])  # silhouette IoU reads only the masks
-        crop = crop_around(o.used[k], o.fitter.cfg.polish_crop_size)
-        new = o.fitter.silhouette_iou(C[k] @ T0_new, frame, crop)
-        if new < max(opt.settle_end_iou, o.fitter.silhouette_iou(o.T[k], frame, crop) - opt.settle_rest_slack):
+        new = stored_iou(o, C[k] @ T0_new, k)
+        if new < max(opt.settle_end_iou, stored_iou(o, o.T[k], k) - opt.settle_rest_slack):
             break
         j, o.residual[k] = k, 1.0 - new
     return j

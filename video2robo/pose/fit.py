@@ -23,6 +23,7 @@ from video2robo.geometry.so3 import axis_angle_to_rotmat, frame_around
 from video2robo.pose.crop import Crop, crop_around
 from video2robo.pose.config import FitConfig, LossWeights  # noqa: F401  (re-exported)
 from video2robo.pose.losses import Observation, rgb_loss, total_loss
+from video2robo.pose.motion import constant_velocity
 from video2robo.render import render
 
 
@@ -373,12 +374,7 @@ class ObjectFitter:
     def predict(self) -> np.ndarray:
         """Constant-velocity prediction of the next pose (held when the last step was implausible)."""
         hist = self.valid_history or self.history
-        T_prev = hist[-1]
-        if len(hist) >= 2:
-            T_pred = T_prev @ np.linalg.inv(hist[-2]) @ T_prev
-            if np.linalg.norm(T_pred[:3, 3] - T_prev[:3, 3]) <= 0.5 * self.size:
-                return T_pred
-        return T_prev
+        return constant_velocity(hist[-2] if len(hist) >= 2 else None, hist[-1], 0.5 * self.size)
 
     def render_full(self, T: np.ndarray, width: int, height: int, fine: bool = False) -> tuple[np.ndarray, np.ndarray]:
         """(alpha, depth) of the whole image with the model at pose T (coarse model unless fine)."""
