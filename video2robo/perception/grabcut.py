@@ -37,6 +37,16 @@ class GrabCutOptions:
     fill_holes: bool = True
 
 
+def grab_cut(image_rgb: np.ndarray, gc: np.ndarray, iterations: int) -> None:
+    """cv2.grabCut from the label map `gc` (updated in place). Its k-means starts from OpenCV's global
+    RNG, whose state is whatever ran before (RANSAC, other GrabCuts): seeded here, a mask depends on the
+    image alone, and a parse run gives the same result alone or after other runs in the same process (the
+    same first-frame mask up to 13 pixels apart sent a box's first-frame search 5 cm off)."""
+    cv2.setRNGSeed(0)
+    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+    cv2.grabCut(np.ascontiguousarray(image_rgb[:, :, ::-1]), gc, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
+
+
 def _prompt_box(prompt: ObjectPrompt, w: int, h: int, opt: GrabCutOptions) -> tuple[float, float, float, float]:
     """The box GrabCut starts from: the user's box, or a box around the positive points."""
     if prompt.box is not None:
@@ -99,9 +109,7 @@ class GrabCutSegmenter:
             # the box covers the whole crop (object fills the frame): GrabCut needs background samples
             gc[[0, -1], :] = cv2.GC_PR_BGD
             gc[:, [0, -1]] = cv2.GC_PR_BGD
-        bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-        cv2.grabCut(np.ascontiguousarray(crop[:, :, ::-1]), gc, None, bgd, fgd, opt.iterations,
-                    cv2.GC_INIT_WITH_MASK)
+        grab_cut(crop, gc, opt.iterations)
         fg = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
         if scale < 1.0:
             fg = cv2.resize(fg.astype(np.float32), (c1 - c0, r1 - r0), interpolation=cv2.INTER_LINEAR) > 0.5

@@ -20,6 +20,7 @@ import cv2
 import numpy as np
 
 from video2robo.errors import UserError
+from video2robo.perception.grabcut import grab_cut
 from video2robo.perception.masks import bbox, clean_mask, disk, iou
 from video2robo.perception.pixels import affine_to_cv, homography_to_cv
 from video2robo.perception.track import PointTracker, SamplingOptions, Tracks, sample_points_in_mask
@@ -133,9 +134,7 @@ def refine_band(image: np.ndarray, mask: np.ndarray, band_px: int, iterations: i
     gc[inner > 0] = cv2.GC_FGD
     if not (inner > 0).any() or not (gc == cv2.GC_BGD).any():
         return mask  # object thinner than the band, or filling the crop: nothing reliable to learn from
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-    crop = np.ascontiguousarray(image[r0:r1, c0:c1, ::-1])
-    cv2.grabCut(crop, gc, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
+    grab_cut(image[r0:r1, c0:c1], gc, iterations)
     out = np.zeros_like(mask)
     out[r0:r1, c0:c1] = (gc == cv2.GC_FGD) | (gc == cv2.GC_PR_FGD)
     seeds = np.zeros_like(mask)
