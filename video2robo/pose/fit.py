@@ -288,9 +288,10 @@ class ObjectFitter:
             T = self._de(frame, ray, z0, None, weights)
             T, parts, crop = self._adam(frame, T, cfg.refine_iters, cfg.refine_iters // 2, with_tracks=False, weights=weights)
             iou = self.silhouette_iou(T, frame, crop)
-            if best is None or iou > best[0] + cfg.hypothesis_margin:
-                best = (iou, T, parts, crop, self.scale)
-        _, T, parts, crop, self.scale = best
+            loss = sum(getattr(cfg.weights, k) * v for k, v in parts.items())  # the full weights' objective
+            if best is None or iou > best[0] + cfg.hypothesis_margin or loss < best[1]:
+                best = (iou, loss, T, parts, crop, self.scale)
+        _, _, T, parts, crop, self.scale = best
         T, parts_p, crop_p = self.polish(frame, T)
         if crop_p is not None:
             parts, crop = parts_p, crop_p
