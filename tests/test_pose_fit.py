@@ -159,6 +159,47 @@ def test_a_rest_missed_while_tracking_is_searched_at_the_end_and_taken_back_over
     assert o.resettled[5] and not o.unsettled
 
 
+def test_a_rest_searched_afresh_goes_back_over_the_untouched_frames_before_its_held_run(box_scene):
+    """Put down at frame 3 and tracked 4 cm off from there (held at 3 and 5, a re-fit at 4 between); its
+    rest searched afresh at frame 5 replaces frames 3-5, which the hand did not touch, and not the
+    carried frames 1-2; were the hand still on it at 3-4, only the held run (frame 5) would change."""
+    from video2robo.parse.fit_video import TrackingOptions, _Object
+    from video2robo.parse.settle import resettle
+    from video2robo.pose.fit import FrameInput
+
+    model, K, T_true, frame = box_scene
+    image = (frame.rgb * 255).astype(np.uint8)
+    gray = image.mean(-1).astype(np.uint8)
+    n_frames, opt = 6, TrackingOptions()
+    drifted = T_true.copy()
+    drifted[:3, 3] *= 1.08
+    carried = T_true.copy()
+    carried[:3, 3] += [0.04, 0.0, -0.02]
+    h, w = frame.mask.shape
+    carried_mask = ObjectFitter(model, K, FitConfig()).render_full(carried, w, h, fine=True)[0] > 0.5
+    n = T_true[:3, 2]
+    foot = T_true[:3, :3] @ np.array([0.0, 0.0, -0.015]) + T_true[:3, 3]
+    C = np.repeat(np.eye(4)[None], n_frames, axis=0)
+    for hand_after, changed in ((0.0, (3, 4, 5)), (0.3, (5,))):
+        o = _Object("box", model, K, FitConfig(), n_frames, 0, False, opt)
+        o.T[:] = [T_true, carried, carried, drifted, drifted, drifted]
+        o.T0 = list(o.T)
+        o.held[:] = [False, False, False, True, False, True]
+        o.hand[:] = [np.nan, 0.3, 0.3, hand_after, hand_after, 0.0]
+        o.used = np.stack([frame.mask, carried_mask, carried_mask, frame.mask, frame.mask, frame.mask])
+        o.ignored = np.zeros_like(o.used)
+        o.fitter.history = list(o.T)
+        o.ref_T, o.ref_C = drifted, C[5]
+        still = FrameInput(frame.rgb, frame.mask, ignore=np.zeros_like(frame.mask))
+        assert resettle(o, 5, still, image, C, gray, (n, foot), [], opt)
+        for k in range(1, 6):
+            if k in changed:
+                assert np.linalg.norm(o.T[k][:3, 3] - T_true[:3, 3]) < 0.005, (hand_after, k)
+            else:
+                np.testing.assert_array_equal(o.T[k], carried if k < 3 else drifted)
+        assert o.rests == [(changed[0], 5)]
+
+
 def test_a_carry_tracked_off_is_replaced_by_tracking_it_backwards_from_the_rest_it_ended_in(box_scene):
     """Frames 1-3 of a carry were tracked 25 degrees turned and 3 cm too deep; frames 4-5 are the rest it
     ended in, searched afresh. Tracked backwards from that rest, the carry's frames (here: the box never

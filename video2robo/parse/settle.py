@@ -94,9 +94,14 @@ def resettle(o: _Object, i: int, frame, image: np.ndarray, C: np.ndarray, gray: 
 
 
 def _held_since(o: _Object, i: int, T0_new: np.ndarray, C: np.ndarray, opt: TrackingOptions) -> int:
-    """The first frame of the held run that ends at frame i."""
+    """The first frame of the held run that ends at frame i, and before it the frames the hand did not
+    touch (`hand` below `untouched_hand`) whose masks the new pose explains (`_explains`): nothing moved
+    the object there, whatever its tracked pose did (a can put down was searched at rest 2 cm off, then
+    again correctly four frames later; the jump between the two read as motion, its release 13 frames late)."""
     j = i
     while j - 1 > o.first and o.held[j - 1]:
+        j -= 1
+    while j - 1 > o.first and o.hand[j - 1] < opt.untouched_hand and _explains(o, j - 1, C[j - 1] @ T0_new, opt):
         j -= 1
     return j
 
@@ -117,13 +122,21 @@ def _explained_since(o: _Object, i: int, T0_new: np.ndarray, C: np.ndarray, opt:
     pose fits the mask better than the rest pose does. The residuals of the frames taken become the rest
     pose's."""
     j = i
-    while j - 1 > o.first and o.used[j - 1].sum() >= 16:
-        k = j - 1
-        new = stored_iou(o, C[k] @ T0_new, k)
-        if new < max(opt.settle_end_iou, stored_iou(o, o.T[k], k) - opt.settle_rest_slack):
-            break
-        j, o.residual[k] = k, 1.0 - new
+    while j - 1 > o.first and _explains(o, j - 1, C[j - 1] @ T0_new, opt):
+        j -= 1
     return j
+
+
+def _explains(o: _Object, k: int, T: np.ndarray, opt: TrackingOptions) -> bool:
+    """Whether pose T explains frame k's mask with an IoU of at least `settle_end_iou` and at most
+    `settle_rest_slack` below the tracked pose's; if so, frame k's residual becomes T's."""
+    if o.used[k].sum() < 16:
+        return False
+    new = stored_iou(o, T, k)
+    if new < max(opt.settle_end_iou, stored_iou(o, o.T[k], k) - opt.settle_rest_slack):
+        return False
+    o.residual[k] = 1.0 - new
+    return True
 
 
 def settle_at_end(o: _Object, image: np.ndarray, depth: np.ndarray | None, C: np.ndarray, gray: np.ndarray,
