@@ -287,15 +287,27 @@ class ObjectFitter:
         for weights in hypotheses:  # see FitConfig.silhouette_hypothesis
             T = self._de(frame, ray, z0, None, weights)
             T, parts, crop = self._adam(frame, T, cfg.refine_iters, cfg.refine_iters // 2, with_tracks=False, weights=weights)
-            iou = self.silhouette_iou(T, frame, crop)
-            loss = sum(getattr(cfg.weights, k) * v for k, v in parts.items())  # the full weights' objective
+            T_p, parts_p, crop_p = self.polish(frame, T)
+            if crop_p is not None:
+                T, parts, crop = T_p, parts_p, crop_p
+            iou = self.silhouette_iou(T, frame, crop_around(frame.mask, cfg.polish_crop_size))
+            loss = self.objective(frame, T)
             if best is None or iou > best[0] + cfg.hypothesis_margin or loss < best[1]:
                 best = (iou, loss, T, parts, crop, self.scale)
         _, _, T, parts, crop, self.scale = best
-        T, parts_p, crop_p = self.polish(frame, T)
-        if crop_p is not None:
-            parts, crop = parts_p, crop_p
         return self._finish(frame, T, parts, crop, reinit=False)
+
+    def objective(self, frame: FrameInput, T: np.ndarray) -> float:
+        """The full weights' loss of pose T on the tracking crop, tracks left out: the value the first
+        frame's hypotheses compete on."""
+        crop = crop_around(frame.mask, self.cfg.crop_size)
+        cam = crop.camera(self.K)
+        T_t = torch.as_tensor(T, dtype=torch.float32)
+        with torch.no_grad():
+            out = self._render(self.model, T_t, cam)
+            loss, _ = total_loss(out, T_t, torch.as_tensor(cam.K, dtype=torch.float32), self._observation(frame, crop, False),
+                                 self.cfg.weights, self.size * self.scale, False)
+        return float(loss)
 
     def polish(self, frame: FrameInput, T: np.ndarray) -> tuple[np.ndarray, dict, Crop | None]:
         """T refined on the silhouette alone at a fine crop (see FitConfig.polish_iters), for a resting,
