@@ -92,19 +92,20 @@ def test_detect_moved_finds_a_lifted_object_among_what_changed_not_the_hand():
     assert mover_like[50, 110] and not mover_like[75, 112]
 
 
-def test_choose_mask_regains_a_lifted_object_among_what_changed():
-    """_choose_mask: nothing near the prediction (the object rested where it is predicted), so the
+def testchoose_mask_regains_a_lifted_object_among_what_changed():
+    """choose_mask: nothing near the prediction (the object rested where it is predicted), so the
     prediction is kept, unless the changed pixels are known: then the lifted object is found there."""
     from types import SimpleNamespace
 
-    from video2robo.parse.fit_video import TrackingOptions, _choose_mask
+    from video2robo.parse.fit_video import TrackingOptions
+    from video2robo.parse.mask_choice import choose_mask
 
     ((_, mask0), (img1, mask1), (img2, mask2)), changed_of, cm = _lift_scene()
     cm.learn_movers(img1, changed_of(img1) & ~mask1)
     obj = SimpleNamespace(colour=cm, pnp_ok=False, alpha=mask0.astype(np.float32))  # predicted at rest
     none = np.zeros_like(mask0)
-    assert _choose_mask(obj, img2, none, none, False, None, TrackingOptions())[1] == "prior"
-    mask, source, _ = _choose_mask(obj, img2, none, none, False, changed_of(img2), TrackingOptions())
+    assert choose_mask(obj, img2, none, none, False, None, TrackingOptions())[1] == "prior"
+    mask, source, _ = choose_mask(obj, img2, none, none, False, changed_of(img2), TrackingOptions())
     assert source == "redetect" and iou(mask, mask2) > 0.6
 
 
@@ -170,12 +171,13 @@ def test_a_resting_object_moves_only_on_evidence():
 
 
 def test_a_lost_thin_object_is_regained_from_a_nearby_blob_of_its_colours():
-    """_choose_mask: a stick that moved more than its width overlaps its prediction nowhere; once lost
+    """choose_mask: a stick that moved more than its width overlaps its prediction nowhere; once lost
     (the last fit was not valid) a blob of its colours of about its size near the prediction is taken;
     a blob of another size is not, and while not lost the prediction is kept."""
     from types import SimpleNamespace
 
-    from video2robo.parse.fit_video import TrackingOptions, _choose_mask
+    from video2robo.parse.fit_video import TrackingOptions
+    from video2robo.parse.mask_choice import choose_mask
 
     opt = TrackingOptions()
     image = np.full((120, 200, 3), 230, np.uint8)
@@ -192,12 +194,12 @@ def test_a_lost_thin_object_is_regained_from_a_nearby_blob_of_its_colours():
     image1[moved] = (30, 140, 150)
     obj.alpha = stick0.astype(np.float32)  # predicted where it was
     none = np.zeros_like(stick0)
-    mask, source, _ = _choose_mask(obj, image1, none, none, True, None, opt)
+    mask, source, _ = choose_mask(obj, image1, none, none, True, None, opt)
     assert source == "redetect" and iou(mask, moved) > 0.8
-    assert _choose_mask(obj, image1, none, none, False, None, opt)[1] == "prior"
+    assert choose_mask(obj, image1, none, none, False, None, opt)[1] == "prior"
     image2 = image1.copy()
     image2[40:80, 60:140] = (30, 140, 150)  # a big blob of its colours is not the stick
-    assert _choose_mask(obj, image2, none, none, True, None, opt)[1] == "prior"
+    assert choose_mask(obj, image2, none, none, True, None, opt)[1] == "prior"
 
 
 def test_an_object_has_settled_when_held_or_its_fits_stop_moving():
@@ -234,7 +236,7 @@ def test_mask_extent_and_thickness():
 
 
 def test_changed_pixels_in_colours_the_object_never_showed_are_no_evidence():
-    from video2robo.parse.fit_video import _not_the_object
+    from video2robo.parse.mask_choice import hand_and_unexplained
 
     img0, mask0 = _scene((20, 20))
     cm = ColourModel(img0, mask0)
@@ -243,19 +245,20 @@ def test_changed_pixels_in_colours_the_object_never_showed_are_no_evidence():
     changed = np.zeros(mask1.shape, bool)
     changed[40:80, 85:125] = True  # what differs from the first frame's table there
     assert cm.probability(img1)[60, 95] > cm.opt.threshold  # the lenient posterior takes the hand for the can
-    hand, unexplained = _not_the_object(changed, cm, img1)
+    hand, unexplained = hand_and_unexplained(changed, cm, img1)
     assert hand[45:75, 90:100].all() and unexplained[45:75, 90:100].all()
     assert not (unexplained & mask1).any()  # the can's own colours stay evidence
     assert not unexplained[~changed].any()
 
 
 def test_movers_are_learnt_only_from_frames_whose_fits_are_trusted():
-    """_learn_movers: the changed pixels away from every object teach the colour model the hand, but
+    """learn_movers: the changed pixels away from every object teach the colour model the hand, but
     only when every object's fit is valid, good and on an observed mask (else the object itself, off its
     fit, may be among them)."""
     from types import SimpleNamespace
 
-    from video2robo.parse.fit_video import MASK_SOURCES, TrackingOptions, _learn_movers
+    from video2robo.parse.fit_video import TrackingOptions
+    from video2robo.parse.mask_choice import MASK_SOURCES, learn_movers
 
     ((img0, mask0), (img1, mask1), _), changed_of, _ = _lift_scene()
 
@@ -265,5 +268,5 @@ def test_movers_are_learnt_only_from_frames_whose_fits_are_trusted():
                                residual=np.array([0.0, residual]), mask_source=np.array([0, MASK_SOURCES.index(source)]))
 
     for o, learns in ((obj(), True), (obj("prior"), False), (obj(valid=False), False), (obj(residual=0.4), False)):
-        _learn_movers([o], changed_of(img1), img1, 1, TrackingOptions())
+        learn_movers([o], changed_of(img1), img1, 1, TrackingOptions())
         assert o.colour.knows_movers == learns

@@ -23,7 +23,7 @@ stays put however the phone moves. Per frame:
    do, it is looked for among the pixels that changed since the first frame (on the table, or on the
    resting target), in colours that are its own rather than those of what else moved (the hand and
    arm, learnt from frames whose fits are trusted): a can lifted 60 px in one frame in front of a
-   shirt of its colours;
+   shirt of its colours (`parse.mask_choice`);
 4. hold the pose (in the first camera's frame) while the object rests (`_rests`: the tracks, the
    camera's motion taken off, or when they cannot tell, its silhouette or colours at the rest pose), so
    a resting object stays put instead of jittering with its mask and drifting in depth; otherwise fit
@@ -53,17 +53,15 @@ import numpy as np
 from tqdm import tqdm
 
 from video2robo.geometry.so3 import rotation_angle
+from video2robo.parse.mask_choice import MASK_SOURCES, choose_mask, hand_and_unexplained, learn_movers
 from video2robo.parse.retrack import retrack_all
 from video2robo.parse.settle import above_table, resettle, settle_at_end, stand
 from video2robo.perception.camera_motion import CameraMotionOptions, CameraTracker, table_plane
 from video2robo.perception.colour_model import ColourModel
-from video2robo.perception.masks import bbox, disk, extent_px, iou
+from video2robo.perception.masks import bbox, disk, iou
 from video2robo.perception.model_tracks import ModelTrackOptions, ModelTracks
 from video2robo.perception.occluders import OccluderOptions, TableChanges
 from video2robo.pose.motion import constant_velocity
-
-MASK_SOURCES = ("perception", "prior", "none", "colour", "redetect")
-
 
 @dataclass
 class TrackingOptions:
@@ -153,56 +151,6 @@ class _Object:
         self.searches = 0  # how many times that ran ObjectFitter.relocalise's searches
         self.rests: list[tuple[int, int]] = []  # (first, last) frames of each rest searched afresh
         self.retracked = np.zeros(n, bool)  # the pose was tracked backwards from the rest after it (parse.retrack)
-
-
-def _band(silhouette: np.ndarray, frac: float) -> int:
-    """frac × the silhouette's extent in pixels (its length, for a thin stick: not its area's diameter)."""
-    return max(3, round(frac * extent_px(silhouette)))
-
-
-def _choose_mask(obj: _Object, frame: np.ndarray, observed: np.ndarray, occ: np.ndarray, lost: bool,
-                 changed: np.ndarray | None, opt: TrackingOptions):
-    """(mask, source, pixels to ignore) for one object: see module docstring, step 3. `lost`: the last
-    frame's fit was not valid; `changed`: pixels that differ from the first frame's view of the table and
-    of the resting target (None: unknown)."""
-    full = obj.alpha > 0.5
-    prior = full & ~occ
-    if obj.colour is not None and obj.colour.distinctive and full.sum() >= 16:
-        if prior.sum() < opt.hidden_frac * full.sum() and obj.colour.support(frame, full) >= 2 * opt.lost_support:
-            # predicted hidden behind another object, yet its colours are right there: the prediction
-            # sank behind that object (a depth error), so the occlusion is not believed
-            occ = np.zeros_like(occ)
-            prior = full
-        elif obj.colour.support(frame, prior if prior.sum() >= 16 else full) < opt.lost_support:
-            # the predicted silhouette is mostly not the object's colour: the object is elsewhere
-            found = obj.colour.detect_anywhere(frame, full, _band(full, opt.band_frac))
-            if found.sum() >= 16:
-                return found, "redetect", occ
-    observed = observed & ~occ
-    if prior.sum() < 16:
-        return (observed, "perception", occ) if observed.sum() >= 16 else (observed, "none", occ)
-    search = _band(prior, opt.band_frac if obj.pnp_ok else opt.lost_band_frac)
-    near = cv2.dilate(prior.astype(np.uint8), disk(search)) > 0
-    candidates = {"perception": observed & near}
-    if obj.colour is not None:
-        candidates["colour"] = obj.colour.detect(frame, prior, search, exclude=occ)
-    scores = {k: iou(m, prior) if m.sum() >= 16 else 0.0 for k, m in candidates.items()}
-    best = max(scores, key=scores.get)
-    if scores[best] >= opt.mask_agree_iou:
-        return candidates[best], best, occ
-    if scores.get("colour", 0.0) >= opt.redetect_iou:  # the prediction is off; the colours know better
-        return candidates["colour"], "colour", occ
-    colour = None if obj.colour is None or not lost else obj.colour.detect(frame, prior, search, exclude=occ, touching=False)
-    if colour is not None and opt.regain_area[0] <= colour.sum() / prior.sum() <= opt.regain_area[1]:
-        # lost since the last frame and a blob of the object's colours of about its size nearby: start there
-        return colour, "redetect", occ
-    if changed is not None and obj.colour is not None:
-        # nothing near the prediction: the object moved further than any local search reaches; look for
-        # its colours among what changed, told apart from the hand's (ColourModel.detect_moved)
-        found = obj.colour.detect_moved(frame, full, changed, _band(full, opt.band_frac))
-        if found.sum() >= 16:
-            return found, "redetect", occ
-    return prior, "prior", occ
 
 
 def _depth_limited(T: np.ndarray, z_ref: float, max_step: float) -> np.ndarray:
@@ -297,37 +245,6 @@ def _settled(o: _Object, i: int, opt: TrackingOptions) -> bool:
                 and rotation_angle(a[:3, :3], b[:3, :3]) <= opt.settle_angle)
 
 
-def _not_the_object(changed: np.ndarray, colour: ColourModel, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(hand, unexplained) among the pixels that `changed` from the first frame's table: `hand`, those in
-    colours the object never (or barely) showed (its `strict` posterior) or that are likelier the other
-    movers' (ColourModel.probabilities' `apart`: a hand whose skin the can's print shares); `unexplained`, those and the
-    ones its lenient posterior rejects too. The hand, mostly, or a face of the object unseen at first,
-    or blur: no evidence either way, so the fit ignores them. Read as the object (the lenient
-    posterior's "an unseen colour is about as likely the object's"), the hand around a held object made
-    up a third of its mask and pulled the fit toward the camera."""
-    thr = colour.opt.threshold
-    lenient, strict, apart = colour.probabilities(image)
-    hand = changed & ((strict <= thr) | (apart <= thr))
-    return hand, hand | (changed & (lenient <= thr))
-
-
-def _learn_movers(objs: list[_Object], changed: np.ndarray, image: np.ndarray, i: int, opt: TrackingOptions) -> None:
-    """Teach every object's colour model the colours of what changed in frame i away from all the
-    objects (the hand and arm: ColourModel.learn_movers), when every object's fit there is trusted: on
-    its observed mask, valid and at most `learn_residual` off (else the object itself may be among them)."""
-    trusted = {MASK_SOURCES.index("perception"), MASK_SOURCES.index("colour")}
-    if not all(o.valid[i] and o.residual[i] <= opt.learn_residual and o.mask_source[i] in trusted for o in objs):
-        return
-    movers = changed.copy()
-    for o in objs:
-        seen = o.used[i] | (o.alpha > 0.05) if o.alpha is not None else o.used[i]
-        if seen.any():
-            movers &= cv2.dilate(seen.astype(np.uint8), disk(_band(seen, opt.band_frac))) == 0
-    for o in objs:
-        if o.colour is not None:
-            o.colour.learn_movers(image, movers)
-
-
 def _objects_seen(objs: list[_Object], masks: dict, i: int) -> np.ndarray:
     """Pixels of frame i that any object may cover: its propagated mask and its last render."""
     out = np.zeros(masks[objs[0].name][i].shape, bool)
@@ -411,10 +328,10 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                         occ |= front & ((o.alpha <= 0.5) | (p.depth < o.depth))
                 hand = None
                 if changed is not None and o.colour is not None and o.colour.usable:
-                    hand, unexplained = _not_the_object(changed, o.colour, frames[i])
+                    hand, unexplained = hand_and_unexplained(changed, o.colour, frames[i])
                     hand &= ~occ
                     occ |= unexplained
-                mask, source, occ = _choose_mask(o, frames[i], masks[o.name][i], occ, not o.valid[i - 1], moved_into, opt)
+                mask, source, occ = choose_mask(o, frames[i], masks[o.name][i], occ, not o.valid[i - 1], moved_into, opt)
                 if source == "redetect":  # start the fit where the object was found, at the predicted depth
                     o.T_init = _moved_to(o.T_init, o.alpha > 0.5, mask, K)
                     o.tracks.clear()
@@ -474,7 +391,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
             else:
                 o.t_track += time.perf_counter() - t0
         if changed is not None:
-            _learn_movers(active, changed, frames[i], i, opt)
+            learn_movers(active, changed, frames[i], i, opt)
         if i == 0 and table is not None:  # the table under the resting object, from its first fit
             points = table.fitter.model.means.numpy() * table.fitter.scale
             plane = table_plane(table.T[0], points)

@@ -17,6 +17,7 @@ import numpy as np
 from tqdm import tqdm
 
 from video2robo.geometry.so3 import rotation_angle
+from video2robo.parse.mask_choice import MASK_SOURCES
 from video2robo.parse.settle import above_table, stored_iou
 from video2robo.pose.motion import constant_velocity
 
@@ -97,8 +98,6 @@ def join(o: _Object, start: int, T0_back: dict[int, np.ndarray], res_back: dict[
 def retrack(o: _Object, frames: np.ndarray, depths, C: np.ndarray, plane, opt: TrackingOptions) -> int:
     """Track each carry of the object that ended in a rest searched afresh backwards from that rest, and
     join it with the forward track (`join`). Returns how many frames took backward poses."""
-    from video2robo.parse.fit_video import MASK_SOURCES
-
     prior = o.mask_source == MASK_SOURCES.index("prior")
     changed, previous_end = 0, o.first
     for start, end in sorted(o.rests):
