@@ -110,7 +110,7 @@ class TrackingOptions:
     retrack_same: float = 0.05  # the two tracks agree within this jump...
     retrack_agree: int = 3  # ...for this many frames: the backward track stops
     untouched_hand: float = 0.02  # a rest pose searched afresh goes back over the frames before its held run
-    # that the hand covered less than this share of (`hand`) and whose masks it explains (settle._held_since)
+    # that the hand covered less than this share of (`hand`) and whose masks it explains (settle._rest_began)
     settle_end_iou: float = 0.6  # a pose searched at the end of the video is taken back over the frames whose
     # masks it explains at least this well and at most `settle_rest_slack` worse than the tracked poses did
     below_table: float = 0.01  # a fitted pose reaching further than this (m) under the table is slid back

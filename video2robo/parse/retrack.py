@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from video2robo.geometry.so3 import rotation_angle
 from video2robo.parse.mask_choice import MASK_SOURCES
-from video2robo.parse.settle import above_table, stored_iou
+from video2robo.parse.settle import above_table, stored_frame, stored_iou
 from video2robo.pose.motion import constant_velocity
 
 if TYPE_CHECKING:
@@ -44,8 +44,6 @@ def track_backward(o: _Object, start: int, stop: int, frames: np.ndarray, depths
     """Poses (first camera's frame) and residuals of frames start-1 down to stop+1, tracked from the rest
     pose of frame `start` with a constant-velocity prediction run backwards. Stops early once it has
     agreed with the forward track for `retrack_agree` frames: the forward track is as good from there on."""
-    from video2robo.pose.fit import FrameInput
-
     cfg = o.fitter.cfg
     T0 = {start: np.linalg.inv(C[start]) @ o.T[start]}
     res: dict[int, float] = {}
@@ -55,8 +53,7 @@ def track_backward(o: _Object, start: int, stop: int, frames: np.ndarray, depths
         if prior[k] or o.used[k].sum() < 16:
             T = T_init  # no evidence here: carried on by the motion model
         else:
-            frame = FrameInput(frames[k].astype(np.float32) / 255, o.used[k], None if depths is None else depths[k],
-                               ignore=o.ignored[k])
+            frame = stored_frame(o, frames[k], None if depths is None else depths[k], k)
             T, _, _ = o.fitter._adam(frame, T_init, cfg.track_iters, cfg.track_min_iters, with_tracks=False, small_steps=True)
             if plane is not None:
                 T = above_table(o, T, C[k], plane, opt)

@@ -45,7 +45,7 @@ def resettle(o: _Object, i: int, frame, image: np.ndarray, C: np.ndarray, gray: 
     the depth a silhouette leaves open: ObjectFitter.rest_search. When it does not stand as it stood
     at first, ObjectFitter.relocalise searches freely, and that pose must still rest on something
     (`settle_support`). The new pose goes back to `rest_start(o, i, T0_new, C, opt)`, by default the
-    first frame of the object's held run. Returns whether the pose changed."""
+    first frame of the rest (`_rest_began`). Returns whether the pose changed."""
     from video2robo.perception.grabcut import GrabCutSegmenter
     from video2robo.perception.prompts import ObjectPrompt
 
@@ -77,7 +77,7 @@ def resettle(o: _Object, i: int, frame, image: np.ndarray, C: np.ndarray, gray: 
         if min(abs(low - s) for s in supports) > opt.settle_support:
             return False
     T_new = C[i] @ T0_new
-    j = (rest_start or _held_since)(o, i, T0_new, C, opt)
+    j = (rest_start or _rest_began)(o, i, T0_new, C, opt)
     for k in range(j, i + 1):
         o.T[k] = C[k] @ T0_new
     o.valid[j : i + 1] = True
@@ -93,8 +93,8 @@ def resettle(o: _Object, i: int, frame, image: np.ndarray, C: np.ndarray, gray: 
     return True
 
 
-def _held_since(o: _Object, i: int, T0_new: np.ndarray, C: np.ndarray, opt: TrackingOptions) -> int:
-    """The first frame of the held run that ends at frame i, and before it the frames the hand did not
+def _rest_began(o: _Object, i: int, T0_new: np.ndarray, C: np.ndarray, opt: TrackingOptions) -> int:
+    """The first frame of the rest that ends at frame i: of the held run, and before it of the frames the hand did not
     touch (`hand` below `untouched_hand`) whose masks the new pose explains (`_explains`): nothing moved
     the object there, whatever its tracked pose did (a can put down was searched at rest 2 cm off, then
     again correctly four frames later; the jump between the two read as motion, its release 13 frames late)."""
@@ -106,12 +106,19 @@ def _held_since(o: _Object, i: int, T0_new: np.ndarray, C: np.ndarray, opt: Trac
     return j
 
 
+def stored_frame(o: _Object, image: np.ndarray | None, depth: np.ndarray | None, k: int):
+    """Frame k as its fit saw it: the image (uint8, or None), the depth map, and the mask the fit used
+    with the pixels it ignored."""
+    from video2robo.pose.fit import FrameInput
+
+    rgb = None if image is None else image.astype(np.float32) / 255
+    return FrameInput(rgb, o.used[k], depth, ignore=o.ignored[k])
+
+
 def stored_iou(o: _Object, T: np.ndarray, k: int) -> float:
     """Silhouette IoU of the model at T with the mask frame k's fit used, its ignored pixels left out (on
     the polishing crop around that mask)."""
-    from video2robo.pose.fit import FrameInput
-
-    frame = FrameInput(None, o.used[k], ignore=o.ignored[k])  # silhouette IoU reads only the masks
+    frame = stored_frame(o, None, None, k)  # silhouette IoU reads only the masks
     return o.fitter.silhouette_iou(T, frame, crop_around(o.used[k], o.fitter.cfg.polish_crop_size))
 
 
@@ -145,12 +152,10 @@ def settle_at_end(o: _Object, image: np.ndarray, depth: np.ndarray | None, C: np
     it, or what stayed beside it read as the hand: a put-down drumstick tracked 26 cm off) rests at the end
     of the video: search it there as `resettle` does, one search beyond its budget, and take the new pose
     back over the frames it explains (`_explained_since`). Returns whether the pose changed."""
-    from video2robo.pose.fit import FrameInput
-
     i = len(o.T) - 1
     if o.used[i].sum() < 16:
         return False
-    frame = FrameInput(image.astype(np.float32) / 255, o.used[i], depth, ignore=o.ignored[i])
+    frame = stored_frame(o, image, depth, i)
     o.searches = min(o.searches, opt.settle_searches - 1)
     changed = resettle(o, i, frame, image, C, gray, plane, others, opt, rest_start=_explained_since)
     o.resettled[i] |= changed
