@@ -170,6 +170,44 @@ def test_a_resting_object_moves_only_on_evidence():
     assert _rests(obj(0.9), np.eye(4), none, none, True, image, False, opt)[0]
 
 
+def test_another_object_hides_only_pixels_in_its_colours_not_the_objects():
+    """_hidden_by_others: a black tray rendered in front of a red can (its model's depth wrong, the can
+    put down on it) hides only the pixels that show the tray's colours, not the can's; beside the can's
+    prediction the tray's pixels are all ignored; without colour models every pixel in front is hidden."""
+    from types import SimpleNamespace
+
+    from video2robo.parse.fit_video import _hidden_by_others
+
+    h, w = 60, 80
+    image = np.full((h, w, 3), 235, np.uint8)  # white table
+    tray = np.zeros((h, w), bool)
+    tray[20:55, 10:70] = True
+    image[tray] = (20, 20, 20)
+    can = np.zeros((h, w), bool)
+    can[25:45, 30:44] = True
+    image[can] = (200, 30, 30)
+    first = np.full((h, w, 3), 235, np.uint8)  # first frame: the can on the table, the tray empty
+    first[tray] = (20, 20, 20)
+    first[2:22, 2:16] = (200, 30, 30)
+    can0 = np.zeros((h, w), bool)
+    can0[2:22, 2:16] = True
+    predicted = np.zeros((h, w), bool)
+    predicted[22:45, 30:44] = True  # the can's prediction, 3 rows too high: 3 rows of tray inside it
+    o = SimpleNamespace(alpha=predicted.astype(np.float32), depth=np.full((h, w), 0.7, np.float32),
+                        colour=ColourModel(first, can0))
+    p = SimpleNamespace(name="tray", alpha=tray.astype(np.float32), depth=np.full((h, w), 0.6, np.float32),
+                        colour=ColourModel(first, tray))
+    occ = _hidden_by_others(o, [p], {}, 0, image)
+    assert not (occ & can).any()  # the can's own pixels stay evidence
+    assert occ[22:25, 30:44].all()  # the tray's inside the prediction is hidden
+    assert (occ == (tray & ~can)).all()  # and all of the tray beside it
+    o.colour = None  # no colour model: whatever is rendered in front is hidden
+    assert (_hidden_by_others(o, [p], {}, 0, image) == tray).all()
+    p.alpha = None  # not rendered yet: its propagated mask
+    seen = tray & ~can
+    assert (_hidden_by_others(o, [p], {"tray": [seen]}, 0, image) == seen).all()
+
+
 def test_a_lost_thin_object_is_regained_from_a_nearby_blob_of_its_colours():
     """choose_mask: a stick that moved more than its width overlaps its prediction nowhere; once lost
     (the last fit was not valid) a blob of its colours of about its size near the prediction is taken;

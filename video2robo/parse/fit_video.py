@@ -206,6 +206,31 @@ def _rests(o: _Object, T_rest: np.ndarray, mask: np.ndarray, occ: np.ndarray, ob
     return fit >= opt.rest_iou, fit
 
 
+def _hidden_by_others(o: _Object, others: list[_Object], masks: dict, i: int, image: np.ndarray) -> np.ndarray:
+    """Pixels of frame i where another object is (its propagated mask, before its first render) or is
+    rendered in front of o's prediction, which o's losses ignore. In front is believed only where the
+    frame shows that object's colours rather than o's: a model's depth can be wrong where its silhouette
+    is right (a flat tray's single-view "pillow" bulges 14 cm toward the camera and hid the can put
+    down on it, so its fit there had no pixels to explain), and a pixel in o's colours that are not the
+    other object's is o's evidence."""
+    h, w = image.shape[:2]
+    occ = np.zeros((h, w), bool)
+    mine = None
+    for p in others:
+        if p.alpha is None:
+            occ |= masks[p.name][i]
+            continue
+        front = p.alpha > 0.5
+        occ |= front & (o.alpha <= 0.5)
+        over = front & (o.alpha > 0.5) & (p.depth < o.depth)
+        if over.any() and o.colour is not None and o.colour.usable and p.colour is not None and p.colour.usable:
+            if mine is None:
+                mine = o.colour.strict_probability(image) > o.colour.opt.threshold
+            over &= ~(mine & (p.colour.probability(image) <= p.colour.opt.threshold))
+        occ |= over
+    return occ
+
+
 def _hand_share(o: _Object, T: np.ndarray, hand: np.ndarray, opt: TrackingOptions) -> float:
     """Share of the object's silhouette at T, widened by `hand_band_frac` × its size, that `hand` covers:
     high while a hand holds the object, low once it has let go (the object's own motion cannot tell when
@@ -319,14 +344,8 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 o.mask_source[i] = MASK_SOURCES.index("perception")
                 occ, source, hand = np.zeros_like(mask), "perception", None
             else:
-                occ = np.zeros((h, w), bool)
-                for p in others:
-                    if p.alpha is None:
-                        occ |= masks[p.name][i]
-                    else:
-                        front = p.alpha > 0.5
-                        occ |= front & ((o.alpha <= 0.5) | (p.depth < o.depth))
-                hand = None
+                occ = _hidden_by_others(o, others, masks, i, frames[i])
+                hand, unexplained = None, np.zeros((h, w), bool)
                 if changed is not None and o.colour is not None and o.colour.usable:
                     hand, unexplained = hand_and_unexplained(changed, o.colour, frames[i])
                     hand &= ~occ
@@ -335,6 +354,10 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 if source == "redetect":  # start the fit where the object was found, at the predicted depth
                     o.T_init = _moved_to(o.T_init, o.alpha > 0.5, mask, K)
                     o.tracks.clear()
+                    # what hides it from the other objects, seen from there (put down on the resting
+                    # target, all of it was the target's beside a prediction left behind on the table)
+                    o.alpha, o.depth = o.fitter.render_full(o.T_init, w, h, fine=True)
+                    occ = _hidden_by_others(o, others, masks, i, frames[i]) | unexplained
                 o.mask_source[i] = MASK_SOURCES.index(source)
                 o.reacquired[i] = source != "perception"
                 o.pnp[i] = o.pnp_ok
