@@ -107,3 +107,26 @@ def test_table_changes_over_a_resting_object_only_when_asked():
     for both, one in zip(changes.changed_both(now, np.eye(4)), (changes.changed(now, np.eye(4)), over)):
         np.testing.assert_array_equal(both, one)  # one comparison, the same two answers
     assert not TableChanges(image0, tray, K, n, foot).changed(now, np.eye(4), over_resting=True).any()
+
+
+def test_table_up_is_recovered_from_a_moving_camera_and_not_from_a_turning_one():
+    """table_up_from_motion: a camera 35° down over a textured table, translating a few cm (hand-held),
+    gives the table's up within 2°; a camera that only turns (no parallax) gives None."""
+    from video2robo.perception.table_normal import table_up_from_motion
+
+    rng = np.random.default_rng(1)
+    pitch = np.radians(35)
+    up = np.array([0.0, -np.cos(pitch), -np.sin(pitch)])  # image up and towards the camera
+    d = -0.5  # the table 50 cm below the camera along up: up·X = d
+    image0 = _texture(rng)
+    table = np.ones((H, W), bool)
+    table[100:140, 140:180] = False  # an object
+    moving = [image0]
+    for k in range(1, 12):
+        T = make_pose(axis_angle_to_rotmat(0.003 * k * np.array([1.0, -2.0, 0.5])), 0.004 * k * np.array([1.0, 0.6, -0.5]))
+        moving.append(_plane_view(image0, T, up, d))
+    found = table_up_from_motion(moving, table, K)
+    assert found is not None and np.degrees(np.arccos(np.clip(found @ up, -1, 1))) < 2.0
+    turning = [image0] + [_plane_view(image0, make_pose(axis_angle_to_rotmat(0.004 * k * np.array([1.0, -1.0, 0.0])),
+                                                        np.zeros(3)), up, d) for k in range(1, 12)]
+    assert table_up_from_motion(turning, table, K) is None

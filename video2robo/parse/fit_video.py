@@ -288,11 +288,13 @@ def _predict(o: _Object, C: np.ndarray) -> np.ndarray:
 
 
 def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool = True,
-              options: TrackingOptions | None = None, table_object: str | None = None) -> tuple[dict[str, dict], dict]:
+              options: TrackingOptions | None = None, table_object: str | None = None,
+              first_poses: dict[str, np.ndarray] | None = None) -> tuple[dict[str, dict], dict]:
     """Fit every object in every frame. Returns (name → arrays for work/fit_<name>.npz: T_cam, residual,
     valid, reinit, reacquired, held, pnp, resettled, hand, mask_source, used_masks, init_s, track_s_per_frame, scale;
     camera arrays for work/camera.npz: T_cam_cam0, inliers). Without `table_object` (an object resting
-    on the table from the first frame) the camera is taken as fixed."""
+    on the table from the first frame) the camera is taken as fixed. `first_poses`: known frame-0 poses
+    (a single-view model's, lifted from that very view), taken instead of the first frame's search."""
     from video2robo.pose.fit import FrameInput
 
     opt = options or TrackingOptions()
@@ -339,7 +341,9 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 mask = masks[o.name][i].copy()
                 for p in others:
                     mask &= ~masks[p.name][i]
-                r = o.fitter.first(FrameInput(rgb, mask, depth_i))
+                known = (first_poses or {}).get(o.name) if i == 0 else None
+                frame0 = FrameInput(rgb, mask, depth_i)
+                r = o.fitter.first(frame0) if known is None else o.fitter.hold(frame0, np.asarray(known, np.float64), valid=True)
                 o.colour = ColourModel(frames[i], mask)
                 o.mask_source[i] = MASK_SOURCES.index("perception")
                 occ, source, hand = np.zeros_like(mask), "perception", None

@@ -85,6 +85,22 @@ def _load_depths(folder: Path, frame_indices: list[int], h: int, w: int) -> np.n
     return out
 
 
+def _table_up(frames: np.ndarray, masks: dict, K: np.ndarray) -> np.ndarray | None:
+    """The table's up direction in the first camera's frame from the camera's motion, the objects'
+    first-frame masks (widened) left out; None when the camera hardly moved (perception.table_normal)."""
+    import cv2
+
+    from video2robo.perception.masks import disk
+    from video2robo.perception.table_normal import table_up_from_motion
+
+    objects = np.zeros(frames.shape[1:3], np.uint8)
+    for m in masks.values():
+        objects |= m[0].astype(np.uint8)
+    table = cv2.dilate(objects, disk(12)) == 0
+    grays = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
+    return table_up_from_motion(grays, table, K)
+
+
 def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     from video2robo.perception import (first_frame_masks, get_segmenter, get_tracker, load_prompts_json, parse_prompts,
                                        scale_prompts, track_objects, validate_prompts)
@@ -165,11 +181,12 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     from video2robo.gaussians import load_ply, save_ply
     from video2robo.reconstruct import model_from_file, single_view_model
 
-    models, objects = {}, []
+    models, objects, first_poses = {}, [], {}
+    table_up: list = []  # [the table's up, or None], measured once for the single-view models
     (out / "work").mkdir(exist_ok=True)
     for nm in names:
         spec_str = model_files.get(nm)
-        key = {"model": spec_str, "size": sizes.get(nm), **base_key}
+        key = {"model": spec_str, "size": sizes.get(nm), **base_key, **({} if spec_str else {"single_view": 2})}
         ply = out / "work" / f"model_{nm}.ply"
         if spec_str:
             path, _, sc = spec_str.partition("@")
@@ -182,9 +199,19 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
                 extent = 0.1
                 warnings.append(f"object '{nm}': no model file and no --size; lifted from one view at an assumed 10 cm extent")
             scale_source = "known size" if nm in sizes else "assumed"
-            if not prog.done(f"model_{nm}", key) or not ply.is_file():
-                g, _, _ = single_view_model(frames[0].astype(np.float32) / 255, masks[nm][0], K, extent)
+            pose_file = out / "work" / f"model_{nm}_pose.npz"
+            if not prog.done(f"model_{nm}", key) or not ply.is_file() or not pose_file.is_file():
+                if not table_up:
+                    table_up.append(_table_up(frames, masks, K))
+                g, T_cam_obj, _ = single_view_model(frames[0].astype(np.float32) / 255, masks[nm][0], K, extent,
+                                                    up=table_up[0])
                 save_ply(g, ply)
+                save_arrays(pose_file, T_cam_obj=T_cam_obj, up_measured=np.array(table_up[0] is not None))
+            lifted = load_arrays(pose_file)
+            first_poses[nm] = lifted["T_cam_obj"]  # the view it was lifted from: its first-frame pose, exactly
+            if not bool(lifted["up_measured"]) and not any("level camera" in m for m in warnings):
+                warnings.append("single-view models: the camera moved too little to measure the table's up direction; "
+                                "assumed a level camera (image up is up)")
         prog.mark(f"model_{nm}", key)
         models[nm] = load_ply(ply)
         objects.append(DemoObject(nm, roles.get(nm, "other"), f"objects/{nm}.ply", 1.0, scale_source))
@@ -192,14 +219,15 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     # 3. poses ------------------------------------------------------------------------------------
     depths = _load_depths(cfg.depth_dir, frame_indices, h, w) if cfg.depth_dir else None
     key = {"models": {nm: model_files.get(nm) for nm in names}, "sizes": {nm: sizes.get(nm) for nm in names},
-           "fit": repr(cfg.fit), "K": K.round(6).tolist(), "depth": str(cfg.depth_dir), **base_key, "tracking": 3,
+           "fit": repr(cfg.fit), "K": K.round(6).tolist(), "depth": str(cfg.depth_dir), **base_key, "tracking": 4,
            "camera": cfg.camera}
     fit_paths = [out / "work" / f"fit_{nm}.npz" for nm in names] + [out / "work" / "camera.npz"]
     if not (prog.done("fit", key) and all(p.is_file() for p in fit_paths)):
         from video2robo.parse.fit_video import fit_video
 
         fitted, camera = fit_video(names, models, frames, masks, depths, K, cfg.fit, progress,
-                                   table_object=None if cfg.camera == "static" else target_name)
+                                   table_object=None if cfg.camera == "static" else target_name,
+                                   first_poses=first_poses if depths is None else None)
         for nm, arrays in fitted.items():
             save_arrays(out / "work" / f"fit_{nm}.npz", **arrays)
         save_arrays(out / "work" / "camera.npz", **camera)

@@ -4,8 +4,9 @@ No learned prior is available offline, so the model is a closed "pillow": each m
 front-surface depth offset that grows from the silhouette boundary towards its interior as a circle
 profile (a sphere-like bulge whose thickness equals the local width), mirrored for the back surface,
 which carries the colour of the front (a symmetry prior). Its size comes from a metric scale hint (the
-object's largest extent in metres, or depth); its frame is centred at the object, x along image
-right, z along image up (−y of the camera), so an upright camera gives a z-up object frame.
+object's largest extent in metres, or depth); its frame is centred at the object with z along the
+table's up direction when it is known (perception.table_normal, from a moving camera), else along image
+up (−y of the camera: a level camera's up), and x along image right as far as z allows.
 """
 
 from __future__ import annotations
@@ -16,11 +17,12 @@ from video2robo.errors import UserError
 
 
 def single_view_model(rgb: np.ndarray, mask: np.ndarray, K: np.ndarray, extent_m: float,
-                      max_gaussians: int = 6000, seed: int = 0):
+                      max_gaussians: int = 6000, seed: int = 0, up: np.ndarray | None = None):
     """(GaussianSet in the object frame, T_cam_obj at the first frame, depth used).
 
     rgb (H,W,3) float in [0,1]; mask (H,W) bool; extent_m: the object's largest image-plane extent
-    in metres (the scale hint) which sets the depth at which the silhouette is lifted.
+    in metres (the scale hint) which sets the depth at which the silhouette is lifted; up: the table's
+    up direction in the camera frame (None: image up).
     """
     import cv2
 
@@ -49,8 +51,11 @@ def single_view_model(rgb: np.ndarray, mask: np.ndarray, K: np.ndarray, extent_m
     points = np.concatenate([front, back])
     colours = np.concatenate([colours, colours])
     centre = points.mean(0)
-    # object frame: x = camera x, z = −camera y (image up), y completes a right-handed frame
-    R_cam_obj = np.stack([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]], axis=1)
+    # object frame: z = up (image up: −camera y, by default), x = camera x made orthogonal to it, y = z × x
+    z = np.array([0.0, -1.0, 0.0]) if up is None else np.asarray(up, np.float64) / np.linalg.norm(up)
+    x = np.array([1.0, 0.0, 0.0]) - z[0] * z
+    x /= np.linalg.norm(x)
+    R_cam_obj = np.stack([x, np.cross(z, x), z], axis=1)
     T_cam_obj = np.eye(4)
     T_cam_obj[:3, :3], T_cam_obj[:3, 3] = R_cam_obj, centre
     local = (points - centre) @ R_cam_obj
