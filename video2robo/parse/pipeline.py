@@ -208,10 +208,13 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
                 save_ply(g, ply)
                 save_arrays(pose_file, T_cam_obj=T_cam_obj, up_measured=np.array(table_up[0] is not None))
             lifted = load_arrays(pose_file)
-            first_poses[nm] = lifted["T_cam_obj"]  # the view it was lifted from: its first-frame pose, exactly
-            if not bool(lifted["up_measured"]) and not any("level camera" in m for m in warnings):
+            if bool(lifted["up_measured"]):  # the view it was lifted from, its z the table's up: its first pose
+                first_poses[nm] = lifted["T_cam_obj"]
+            elif not any("table's up direction" in m for m in warnings):
+                # image up is no better a guess than the first frame's search (a camera looking down 40° put
+                # the table plane edge-on and the camera tracker found no motion in three synthetic videos)
                 warnings.append("single-view models: the camera moved too little to measure the table's up direction; "
-                                "assumed a level camera (image up is up)")
+                                "their first poses are searched, so their up (the world's z) is uncertain")
         prog.mark(f"model_{nm}", key)
         models[nm] = load_ply(ply)
         objects.append(DemoObject(nm, roles.get(nm, "other"), f"objects/{nm}.ply", 1.0, scale_source))
@@ -219,7 +222,7 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     # 3. poses ------------------------------------------------------------------------------------
     depths = _load_depths(cfg.depth_dir, frame_indices, h, w) if cfg.depth_dir else None
     key = {"models": {nm: model_files.get(nm) for nm in names}, "sizes": {nm: sizes.get(nm) for nm in names},
-           "fit": repr(cfg.fit), "K": K.round(6).tolist(), "depth": str(cfg.depth_dir), **base_key, "tracking": 4,
+           "fit": repr(cfg.fit), "K": K.round(6).tolist(), "depth": str(cfg.depth_dir), **base_key, "tracking": 5,
            "camera": cfg.camera}
     fit_paths = [out / "work" / f"fit_{nm}.npz" for nm in names] + [out / "work" / "camera.npz"]
     if not (prog.done("fit", key) and all(p.is_file() for p in fit_paths)):
