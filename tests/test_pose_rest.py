@@ -45,6 +45,18 @@ def test_slide_onto_puts_the_lowest_point_at_the_height_and_keeps_the_ray_and_ro
         np.testing.assert_allclose(slide_onto(out, points, PLANE, h, eye), out, atol=1e-12)  # idempotent
 
 
+def test_slide_onto_never_moves_a_pose_through_the_camera_or_twice_as_far():
+    """A ray nearly along the table meets it far away, or behind the camera: the pose stays."""
+    points = box_points((0.06, 0.04, 0.03))
+    plane = (np.array([0.0, -1.0, 0.0]), np.array([0.0, 0.05, 0.6]))  # seen edge-on: its up is image up
+    for y in (0.006, -0.006):  # 2.4 / 3.6 cm above the table, on rays that fall / climb 1 in 100: they meet
+        T = np.eye(4)  # the table 5 times as far, or behind the camera
+        T[:3, 3] = [0.0, y, 0.6]
+        np.testing.assert_array_equal(slide_onto(T, points, plane, 0.0, np.zeros(3)), T)
+    T[:3, 3] = [0.0, 0.02, 0.6]  # 1 cm above, on a ray that falls 1 in 30: slid 51 % further, onto the table
+    assert heights(slide_onto(T, points, plane, 0.0, np.zeros(3)), points, plane).min() == pytest.approx(0.0, abs=1e-9)
+
+
 def test_placed_centroid_on_the_ray_lowest_point_on_the_support():
     points = box_points((0.1, 0.02, 0.02)) + [0.03, 0.0, 0.0]  # origin off the centroid
     eye = np.zeros(3)

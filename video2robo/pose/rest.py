@@ -46,16 +46,24 @@ def heights(T0: np.ndarray, points: np.ndarray, plane: Plane) -> np.ndarray:
     return (points @ T0[:3, :3].T + T0[:3, 3] - foot) @ n
 
 
-def slide_onto(T0: np.ndarray, points: np.ndarray, plane: Plane, height: float, eye: np.ndarray) -> np.ndarray:
+def slide_onto(T0: np.ndarray, points: np.ndarray, plane: Plane, height: float, eye: np.ndarray,
+               min_factor: float = 0.25, max_factor: float = 2.0) -> np.ndarray:
     """T0 moved along the ray from the camera centre `eye` through its origin until its lowest point is
-    at `height` above the table: the silhouette keeps its place and shape, only its scale changes."""
+    at `height` above the table: the silhouette keeps its place and shape, only its scale changes. T0
+    itself when that would take it more than `max_factor` times as far from the camera, or less than
+    `min_factor` times: a ray nearly along the table (a single-view model's guessed up put the plane
+    edge-on) meets it far away or behind the camera (a cup's first pose was slid 75 cm, through the
+    camera). Sliding back towards the camera is what bounds a carried stick sinking away (0.6 times)."""
     n, _ = plane
     ray = T0[:3, 3] - eye
     slope = float(ray @ n)
     if abs(slope) < 1e-9:
         return T0.copy()
+    factor = 1.0 + (height - heights(T0, points, plane).min()) / slope
+    if not min_factor <= factor <= max_factor:
+        return T0.copy()
     out = T0.copy()
-    out[:3, 3] = eye + ray * (1.0 + (height - heights(T0, points, plane).min()) / slope)
+    out[:3, 3] = eye + ray * factor
     return out
 
 
