@@ -72,7 +72,7 @@ class CameraTracker:
         """T_cam_cam0 of this frame (the previous one's when the table is not seen well enough)."""
         opt = self.opt
         if len(self.xy):
-            p1, ok = self._lk._step(self.prev_gray, gray, to_cv(self.xy))
+            p1, ok = self._lk.step(self.prev_gray, gray, to_cv(self.xy))
             self.xy, self.points = from_cv(p1[ok]), self.points[ok]
         self.prev_gray = gray
         self.inliers = 0

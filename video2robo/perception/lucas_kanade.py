@@ -83,6 +83,10 @@ class LucasKanadeTracker:
         return dict(winSize=(opt.win_size, opt.win_size), maxLevel=opt.max_level,
                     criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, opt.max_iterations, opt.epsilon))
 
+    def step(self, prev: np.ndarray, cur: np.ndarray, p0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """One frame of tracking for a caller that keeps its own points (OpenCV coordinates): see _step."""
+        return self._step(prev, cur, p0)
+
     def _step(self, prev: np.ndarray, cur: np.ndarray, p0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Forward LK from gray image prev to cur for OpenCV points p0, then the backward, border and
         NCC checks: (p1 (K, 2) OpenCV coords, ok (K,))."""

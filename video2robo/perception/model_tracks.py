@@ -60,7 +60,7 @@ class ModelTracks:
     def advance(self, gray: np.ndarray) -> None:
         """Move the tracks from the previous frame into `gray` (dropping the ones LK loses)."""
         if self.prev_gray is not None and len(self.xy):
-            p1, ok = self._lk._step(self.prev_gray, gray, to_cv(self.xy))
+            p1, ok = self._lk.step(self.prev_gray, gray, to_cv(self.xy))
             self.xy, self.points, self.ref_xy = from_cv(p1[ok]), self.points[ok], self.ref_xy[ok]
         self.prev_gray = gray
 

@@ -67,7 +67,7 @@ def table_up_from_motion(grays: list[np.ndarray] | np.ndarray, table: np.ndarray
     rays = np.linalg.inv(K) @ np.vstack([xy0.T, np.ones(len(xy0))])
     cur, alive, found = to_cv(xy0), np.ones(len(xy0), bool), []
     for k in range(1, len(grays)):
-        p1, ok = lk._step(grays[k - 1], grays[k], cur)
+        p1, ok = lk.step(grays[k - 1], grays[k], cur)
         cur, alive = p1, alive & ok
         if alive.sum() < opt.min_tracks:
             break
