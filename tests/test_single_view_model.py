@@ -23,7 +23,7 @@ def test_lifted_model_is_the_same_shape_whatever_its_up_and_z_is_that_up():
 
     rgb, mask = _view()
     g0, T0, z0 = single_view_model(rgb, mask, K, 0.1)
-    assert np.allclose(T0[:3, 2], [0, -1, 0])  # default: image up
+    assert np.allclose(T0[:3, 0], [1, 0, 0])  # no up known: x is image right
     up = np.array([0.05, -0.7, -0.71])
     up /= np.linalg.norm(up)
     g1, T1, _ = single_view_model(rgb, mask, K, 0.1, up=up)

@@ -5,8 +5,9 @@ front-surface depth offset that grows from the silhouette boundary towards its i
 profile (a sphere-like bulge whose thickness equals the local width), mirrored for the back surface,
 which carries the colour of the front (a symmetry prior). Its size comes from a metric scale hint (the
 object's largest extent in metres, or depth); its frame is centred at the object with z along the
-table's up direction when it is known (perception.table_normal, from a moving camera), else along image
-up (−y of the camera: a level camera's up), and x along image right as far as z allows.
+table's up direction when it is known (perception.table_normal, from a moving camera) and x along image
+right as far as z allows; without it, x along image right and z along image down, the first frame's
+search then choosing its pose.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ def single_view_model(rgb: np.ndarray, mask: np.ndarray, K: np.ndarray, extent_m
 
     rgb (H,W,3) float in [0,1]; mask (H,W) bool; extent_m: the object's largest image-plane extent
     in metres (the scale hint) which sets the depth at which the silhouette is lifted; up: the table's
-    up direction in the camera frame (None: image up).
+    up direction in the camera frame (None: unknown, see the module docstring).
     """
     import cv2
 
@@ -51,11 +52,16 @@ def single_view_model(rgb: np.ndarray, mask: np.ndarray, K: np.ndarray, extent_m
     points = np.concatenate([front, back])
     colours = np.concatenate([colours, colours])
     centre = points.mean(0)
-    # object frame: z = up (image up: −camera y, by default), x = camera x made orthogonal to it, y = z × x
-    z = np.array([0.0, -1.0, 0.0]) if up is None else np.asarray(up, np.float64) / np.linalg.norm(up)
-    x = np.array([1.0, 0.0, 0.0]) - z[0] * z
-    x /= np.linalg.norm(x)
-    R_cam_obj = np.stack([x, np.cross(z, x), z], axis=1)
+    if up is None:
+        # no up known: the frame the first frame's search was tuned with (z along camera +y, image down;
+        # the search turns the model freely). Image up instead changed which pose the search found for the
+        # can video's tray, and put the table plane edge-on to the camera (session 14's note)
+        R_cam_obj = np.stack([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]], axis=1)
+    else:  # z = the table's up, x = camera x made orthogonal to it, y = z × x
+        z = np.asarray(up, np.float64) / np.linalg.norm(up)
+        x = np.array([1.0, 0.0, 0.0]) - z[0] * z
+        x /= np.linalg.norm(x)
+        R_cam_obj = np.stack([x, np.cross(z, x), z], axis=1)
     T_cam_obj = np.eye(4)
     T_cam_obj[:3, :3], T_cam_obj[:3, 3] = R_cam_obj, centre
     local = (points - centre) @ R_cam_obj
