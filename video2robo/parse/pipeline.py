@@ -7,6 +7,7 @@ the run (or Ctrl-C) loses nothing already produced.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
@@ -181,8 +182,8 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     from video2robo.gaussians import load_ply, save_ply
     from video2robo.reconstruct import model_from_file, single_view_model
 
-    models, objects, first_poses = {}, [], {}
-    table_up: list = []  # [the table's up, or None], measured once for the single-view models
+    models, objects, first_poses, up_guessed = {}, [], {}, False
+    table_up = functools.cache(lambda: _table_up(frames, masks, K))  # measured once, for single-view models
     (out / "work").mkdir(exist_ok=True)
     for nm in names:
         spec_str = model_files.get(nm)
@@ -201,23 +202,23 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
             scale_source = "known size" if nm in sizes else "assumed"
             pose_file = out / "work" / f"model_{nm}_pose.npz"
             if not prog.done(f"model_{nm}", key) or not ply.is_file() or not pose_file.is_file():
-                if not table_up:
-                    table_up.append(_table_up(frames, masks, K))
                 g, T_cam_obj, _ = single_view_model(frames[0].astype(np.float32) / 255, masks[nm][0], K, extent,
-                                                    up=table_up[0])
+                                                    up=table_up())
                 save_ply(g, ply)
-                save_arrays(pose_file, T_cam_obj=T_cam_obj, up_measured=np.array(table_up[0] is not None))
+                save_arrays(pose_file, T_cam_obj=T_cam_obj, up_measured=np.array(table_up() is not None))
             lifted = load_arrays(pose_file)
             if bool(lifted["up_measured"]):  # the view it was lifted from, its z the table's up: its first pose
                 first_poses[nm] = lifted["T_cam_obj"]
-            elif not any("table's up direction" in m for m in warnings):
+            else:
                 # image up is no better a guess than the first frame's search (a camera looking down 40° put
                 # the table plane edge-on and the camera tracker found no motion in three synthetic videos)
-                warnings.append("single-view models: the camera moved too little to measure the table's up direction; "
-                                "their first poses are searched, so their up (the world's z) is uncertain")
+                up_guessed = True
         prog.mark(f"model_{nm}", key)
         models[nm] = load_ply(ply)
         objects.append(DemoObject(nm, roles.get(nm, "other"), f"objects/{nm}.ply", 1.0, scale_source))
+    if up_guessed:
+        warnings.append("single-view models: the camera moved too little to measure the table's up direction; "
+                        "their first poses are searched, so their up (the world's z) is uncertain")
 
     # 3. poses ------------------------------------------------------------------------------------
     depths = _load_depths(cfg.depth_dir, frame_indices, h, w) if cfg.depth_dir else None

@@ -84,10 +84,6 @@ class LucasKanadeTracker:
                     criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, opt.max_iterations, opt.epsilon))
 
     def step(self, prev: np.ndarray, cur: np.ndarray, p0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """One frame of tracking for a caller that keeps its own points (OpenCV coordinates): see _step."""
-        return self._step(prev, cur, p0)
-
-    def _step(self, prev: np.ndarray, cur: np.ndarray, p0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Forward LK from gray image prev to cur for OpenCV points p0, then the backward, border and
         NCC checks: (p1 (K, 2) OpenCV coords, ok (K,))."""
         opt = self.options
@@ -125,7 +121,7 @@ class LucasKanadeTracker:
             gray = cv2.cvtColor(frame, cv2.COLOR_RGB2GRAY)
             if t > 0:
                 live = np.flatnonzero(visible[t - 1])
-                p1, ok = self._step(prev, gray, to_cv(xy[t - 1, live]))
+                p1, ok = self.step(prev, gray, to_cv(xy[t - 1, live]))
                 xy[t, live[ok]] = from_cv(p1[ok])
                 visible[t, live[ok]] = True
             if on_frame is not None:
