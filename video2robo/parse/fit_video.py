@@ -10,8 +10,9 @@ stays put however the phone moves. Per frame:
 2. render every object at its prediction; where another object is in front, pixels are `ignore`d by
    the losses and removed from the mask (occlusion by the other object is not evidence of absence);
 3. mark what is in front of the object and is none of the objects: pixels that differ from the first
-   frame's table warped by the camera's motion (perception.occluders) in colours the object never
-   showed (the hand, its shadow) are ignored too;
+   frame's table warped by the camera's motion, or from the resting target's first view re-projected
+   through its rendered depth (perception.occluders), in colours the object never showed (the hand,
+   its shadow) are ignored too;
    choose the mask: of the propagated mask and the object's colour-model detection near the
    prediction, the one agreeing best with the predicted silhouette; the colour detection alone when
    only it overlaps the prediction somewhat (re-detection); for an object lost in the last frame, a
@@ -334,6 +335,8 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 o.T_init = T_pnp if o.pnp_ok else T_pred
                 o.alpha, o.depth = o.fitter.render_full(o.T_init, w, h, fine=True)
             o.t_track += time.perf_counter() - t0
+        if changed is not None and table.alpha is not None:  # and in front of the resting target, at its prediction
+            changed = changed | changes.changed_on_resting(frames[i], C[i], table.depth, table.alpha)
         for o in active:  # 2.-5.
             t0 = time.perf_counter()
             others = [p for p in active if p is not o]
@@ -430,6 +433,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
             camera.start(gray, exclude)
             if opt.occluders is not None:
                 changes = TableChanges(frames[0], exclude, K, *plane, opt.occluders, resting0=masks[table.name][0])
+                changes.set_resting_depth(table.depth, table.alpha)
         bar.set_postfix({o.name: f"{1 - o.residual[i]:.2f}" for o in active})
     for o in objs if plane is not None else []:  # 6. put down for good, and its rest missed
         if o.unsettled:

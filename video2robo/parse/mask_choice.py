@@ -72,7 +72,8 @@ def choose_mask(obj: _Object, frame: np.ndarray, observed: np.ndarray, occ: np.n
 
 
 def hand_and_unexplained(changed: np.ndarray, colour: ColourModel, image: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(hand, unexplained) among the pixels that `changed` from the first frame's table: `hand`, those in
+    """(hand, unexplained) among the pixels that `changed` from the first frame's table or resting target
+    (perception.occluders; over the target, the hand that sets an object down on it): `hand`, those in
     colours the object never (or barely) showed (its `strict` posterior) or that are likelier the other
     movers' (ColourModel.probabilities' `apart`: a hand whose skin the can's print shares); `unexplained`, those and the
     ones its lenient posterior rejects too. The hand, mostly, or a face of the object unseen at first,

@@ -24,6 +24,7 @@ class OccluderOptions:
     threshold: float = 30.0  # mean absolute RGB difference (0-255) above which a pixel changed
     object_margin_px: int = 6  # the first frame's object pixels (and this margin) are not table: no reference
     open_px: int = 1
+    resting_depth_tol: float = 0.01  # m: a resting object's surface point seen in the first frame (changed_on_resting)
 
 
 def plane_homography(K: np.ndarray, T_cam_cam0: np.ndarray, n: np.ndarray, d: float) -> np.ndarray:
@@ -44,8 +45,10 @@ class TableChanges:
         self.known = (cv2.dilate(objects0.astype(np.uint8), disk(self.opt.object_margin_px)) == 0).astype(np.uint8)
         # resting0: first-frame pixels of an object that stays put (the target), a reference for `changed`'s
         # over_resting (an object set down on it); off the table's plane, so not for the hand's pixels
-        self.known_resting = self.known if resting0 is None else (
-            self.known | (cv2.erode(resting0.astype(np.uint8), disk(self.opt.object_margin_px)) > 0).astype(np.uint8))
+        self.resting_known = np.zeros_like(self.known) if resting0 is None else (
+            cv2.erode(resting0.astype(np.uint8), disk(self.opt.object_margin_px)) > 0).astype(np.uint8)
+        self.known_resting = self.known | self.resting_known
+        self.depth0: np.ndarray | None = None  # the resting object's first-frame depth (set_resting_depth)
 
     def changed(self, frame: np.ndarray, T_cam_cam0: np.ndarray, over_resting: bool = False) -> np.ndarray:
         """(H, W) bool: the pixel shows something other than the first frame's table (False where the
@@ -58,6 +61,43 @@ class TableChanges:
         """(`changed`, `changed` over_resting) from one comparison of the frame with the first."""
         diff, Hm = self._difference(frame, T_cam_cam0)
         return self._known_part(diff, Hm, self.known), self._known_part(diff, Hm, self.known_resting)
+
+    def set_resting_depth(self, depth0: np.ndarray, alpha0: np.ndarray) -> None:
+        """The resting object's rendered depth and alpha in the first frame, for `changed_on_resting`."""
+        self.depth0 = np.where(alpha0 > 0.5, depth0, 0.0).astype(np.float32)
+
+    def changed_on_resting(self, frame: np.ndarray, T_cam_cam0: np.ndarray, depth: np.ndarray,
+                           alpha: np.ndarray) -> np.ndarray:
+        """(H, W) bool: pixels of the resting object (rendered now: depth, alpha) that differ from its
+        first-frame view, each re-projected through its rendered depth (exact for a rigid object that
+        stayed put, where the table's homography is not: its top is off the table's plane). Only where
+        the first frame saw that very surface point (its rendered depth there agrees within
+        `resting_depth_tol`) on the resting object's own first-frame pixels. What changed there is
+        something in front of it: the hand reaching over it, or an object put on it. All False before
+        `set_resting_depth`."""
+        h, w = depth.shape
+        out = np.zeros((h, w), bool)
+        if self.depth0 is None:
+            return out
+        inside = cv2.erode((alpha > 0.5).astype(np.uint8), disk(self.opt.object_margin_px)) > 0
+        ys, xs = np.nonzero(inside)
+        if len(ys) == 0:
+            return out
+        z = depth[ys, xs].astype(np.float64)
+        X = (np.linalg.inv(self.K) @ np.stack([xs + 0.5, ys + 0.5, np.ones_like(z)])) * z  # the camera's frame now
+        X0 = np.linalg.inv(T_cam_cam0)[:3, :3] @ X + np.linalg.inv(T_cam_cam0)[:3, 3:]  # the first camera's
+        front = X0[2] > 1e-6
+        uv = (self.K @ X0)[:2] / np.where(front, X0[2], 1.0) - 0.5
+        u, v = np.round(uv[0]).astype(int), np.round(uv[1]).astype(int)
+        ok = front & (u >= 0) & (u < w) & (v >= 0) & (v < h)
+        ok[ok] &= self.resting_known[v[ok], u[ok]] > 0
+        ok[ok] &= np.abs(self.depth0[v[ok], u[ok]] - X0[2, ok]) <= self.opt.resting_depth_tol
+        ref = cv2.remap(self.ref, uv[0].astype(np.float32)[None], uv[1].astype(np.float32)[None], cv2.INTER_LINEAR)[0]
+        cur = cv2.GaussianBlur(frame.astype(np.float32), (0, 0), self.opt.blur_sigma)[ys, xs]
+        out[ys[ok], xs[ok]] = np.abs(cur[ok] - ref[ok]).mean(axis=1) > self.opt.threshold
+        if self.opt.open_px:
+            out = cv2.morphologyEx(out.astype(np.uint8), cv2.MORPH_OPEN, disk(self.opt.open_px)) > 0
+        return out
 
     def _difference(self, frame: np.ndarray, T_cam_cam0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(H, W) bool: differs from the first frame warped by the table's homography; and that homography."""
