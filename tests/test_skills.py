@@ -60,6 +60,9 @@ def test_release_waits_for_the_hand_to_let_go():
     hand[28:] = 0.3  # never let go within max_hold_s: the motion's answer
     out = parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), SkillParams(fps=30, contact=1.0), hand_source=hand)
     assert abs(out["release_frame"] - 90) <= 3
+    hand[115:] = [0.25, 0.18, 0.1] + [0.07] * (len(T) - 118)  # let go at 115, the source's shadow left behind
+    out = parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), SkillParams(fps=30, contact=1.0), hand_source=hand)
+    assert abs(out["release_frame"] - 115) <= 1, out["release_frame"]  # read as the hand: 0.07, a quarter of 0.3
 
 
 def test_source_that_never_moves_is_a_user_error():

@@ -38,6 +38,8 @@ class SkillParams:
     min_press_s: float = 0.5  # the hand on the still source this long: it pressed, and its let-go is the release
     max_hold_s: float = 3.0  # the hand's let-go is looked for this long after the source stops
     press_level: float = 0.85  # the hand covers at least this share of its median cover while pressing
+    let_go_share: float = 0.25  # ...and has let go once it covers less than this share of it (what stays
+    # is the source's shadow on what it was put on, read as the hand: a cube's on the cube under it, 0.06)
 
 
 def _speeds(T: np.ndarray, fps: float, smooth_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -103,7 +105,8 @@ def _refine_events(pos: np.ndarray, start: int, end: int, win: int) -> tuple[int
 def release_when_let_go(release: int, hand: np.ndarray | None, p: SkillParams) -> int:
     """The release from the hand rather than the motion when the hand stayed on the still source for at
     least `min_press_s` (a pressed lid): then the first frame when the hand covers less than
-    `hand_contact` of the source's surroundings (median over 3 frames), or is not measured, taken back to
+    `hand_contact` of the source's surroundings or less than `let_go_share` of its cover since the stop
+    (median over 3 frames), or is not measured, taken back to
     the onset of the cover's fall below `press_level` of the press's (the hand opens, then withdraws). Otherwise, or
     when the hand stays on it longer than `max_hold_s`, `release` (the source stopped). A hand leaving a
     placed object takes a moment, so a short contact after it stops is its withdrawal, not a press."""
@@ -112,7 +115,8 @@ def release_when_let_go(release: int, hand: np.ndarray | None, p: SkillParams) -
     h = median_filter(np.nan_to_num(hand, nan=0.0), size=3, mode="nearest")
     end = min(len(h), release + round(p.max_hold_s * p.fps) + 1)
     for f in range(release, end):
-        if not np.isfinite(hand[f]) or h[f] < p.hand_contact:
+        let_go = h[f] < p.hand_contact or (f > release and h[f] < p.let_go_share * np.median(h[release:f]))
+        if not np.isfinite(hand[f]) or let_go:
             if f - release < p.min_press_s * p.fps:
                 return release
             # the hand withdraws over a few frames from the moment it opens (a lid's cover: 0.11 for 10
