@@ -161,6 +161,18 @@ def test_changes_over_a_resting_box_follow_its_depth_not_the_tables_plane():
     assert out[inner].mean() > 0.9 and not out[~cv2.dilate(hand.astype(np.uint8), np.ones((5, 5), np.uint8)).astype(bool)].any()
 
 
+def test_resting_pixels_are_sampled_however_many_there_are():
+    """A target filling a 1080p frame has more pixels than one OpenCV remap row may hold (32767)."""
+    from video2robo.perception.occluders import _sample
+
+    rng = np.random.default_rng(3)
+    image = rng.uniform(0, 255, (1080, 1920, 3)).astype(np.float32)
+    x, y = rng.integers(0, 1919, 100_000), rng.integers(0, 1079, 100_000)
+    np.testing.assert_allclose(_sample(image, x.astype(float), y.astype(float)), image[y, x], atol=1e-3)
+    mid = _sample(image, x + 0.5, y.astype(float))  # bilinear between two columns
+    np.testing.assert_allclose(mid, 0.5 * (image[y, x] + image[y, x + 1]), atol=1e-2)
+
+
 def test_table_up_is_recovered_from_a_moving_camera_and_not_from_a_turning_one():
     """table_up_from_motion: a camera 35° down over a textured table, translating a few cm (hand-held),
     gives the table's up within 2°; a camera that only turns (no parallax) gives None."""

@@ -33,6 +33,17 @@ def plane_homography(K: np.ndarray, T_cam_cam0: np.ndarray, n: np.ndarray, d: fl
     return K @ (R + np.outer(t, n) / d) @ np.linalg.inv(K)
 
 
+def _sample(image: np.ndarray, x: np.ndarray, y: np.ndarray, width: int = 4096) -> np.ndarray:
+    """(N, C) bilinear samples of image at (x, y): cv2.remap with the points laid out in rows of `width`
+    (a map may not be 32767 or more pixels wide: a large target is)."""
+    n = len(x)
+    rows = -(-n // width)
+    mx, my = np.zeros(rows * width, np.float32), np.zeros(rows * width, np.float32)
+    mx[:n], my[:n] = x, y
+    out = cv2.remap(image, mx.reshape(rows, width), my.reshape(rows, width), cv2.INTER_LINEAR)
+    return out.reshape(rows * width, -1)[:n]
+
+
 class TableChanges:
     """Pixels that differ from the first frame's table seen from the camera now (module docstring)."""
 
@@ -92,7 +103,7 @@ class TableChanges:
         ok = front & (u >= 0) & (u < w) & (v >= 0) & (v < h)
         ok[ok] &= self.resting_known[v[ok], u[ok]] > 0
         ok[ok] &= np.abs(self.depth0[v[ok], u[ok]] - X0[2, ok]) <= self.opt.resting_depth_tol
-        ref = cv2.remap(self.ref, uv[0].astype(np.float32)[None], uv[1].astype(np.float32)[None], cv2.INTER_LINEAR)[0]
+        ref = _sample(self.ref, uv[0], uv[1])
         cur = cv2.GaussianBlur(frame.astype(np.float32), (0, 0), self.opt.blur_sigma)[ys, xs]
         out[ys[ok], xs[ok]] = np.abs(cur[ok] - ref[ok]).mean(axis=1) > self.opt.threshold
         if self.opt.open_px:
