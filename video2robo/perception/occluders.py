@@ -56,9 +56,10 @@ class TableChanges:
         self.known = (cv2.dilate(objects0.astype(np.uint8), disk(self.opt.object_margin_px)) == 0).astype(np.uint8)
         # resting0: first-frame pixels of an object that stays put (the target), a reference for `changed`'s
         # over_resting (an object set down on it); off the table's plane, so not for the hand's pixels
-        self.resting_known = np.zeros_like(self.known) if resting0 is None else (
+        # the resting object's first-frame pixels, its edge left out: where it has a reference of its own
+        self.resting0_inner = np.zeros_like(self.known) if resting0 is None else (
             cv2.erode(resting0.astype(np.uint8), disk(self.opt.object_margin_px)) > 0).astype(np.uint8)
-        self.known_resting = self.known | self.resting_known
+        self.known_resting = self.known | self.resting0_inner
         self.depth0: np.ndarray | None = None  # the resting object's first-frame depth (set_resting_depth)
 
     def changed(self, frame: np.ndarray, T_cam_cam0: np.ndarray, over_resting: bool = False) -> np.ndarray:
@@ -96,12 +97,13 @@ class TableChanges:
             return out
         z = depth[ys, xs].astype(np.float64)
         X = (np.linalg.inv(self.K) @ np.stack([xs + 0.5, ys + 0.5, np.ones_like(z)])) * z  # the camera's frame now
-        X0 = np.linalg.inv(T_cam_cam0)[:3, :3] @ X + np.linalg.inv(T_cam_cam0)[:3, 3:]  # the first camera's
+        T_cam0_cam = np.linalg.inv(T_cam_cam0)
+        X0 = T_cam0_cam[:3, :3] @ X + T_cam0_cam[:3, 3:]  # the first camera's
         front = X0[2] > 1e-6
         uv = (self.K @ X0)[:2] / np.where(front, X0[2], 1.0) - 0.5
         u, v = np.round(uv[0]).astype(int), np.round(uv[1]).astype(int)
         ok = front & (u >= 0) & (u < w) & (v >= 0) & (v < h)
-        ok[ok] &= self.resting_known[v[ok], u[ok]] > 0
+        ok[ok] &= self.resting0_inner[v[ok], u[ok]] > 0
         ok[ok] &= np.abs(self.depth0[v[ok], u[ok]] - X0[2, ok]) <= self.opt.resting_depth_tol
         ref = _sample(self.ref, uv[0], uv[1])
         cur = cv2.GaussianBlur(frame.astype(np.float32), (0, 0), self.opt.blur_sigma)[ys, xs]
