@@ -109,6 +109,28 @@ def testchoose_mask_regains_a_lifted_object_among_what_changed():
     assert source == "redetect" and iou(mask, mask2) > 0.6
 
 
+def test_a_propagated_mask_leaked_onto_the_table_loses_to_the_colour_detection():
+    """choose_mask: the prediction followed a propagated mask that leaked onto the table (a tilted cup's
+    shadow); agreement with the prediction alone would keep the leak, but most of it is not in the
+    object's colours, so the colour detection is chosen. A clean propagated mask is still taken."""
+    from types import SimpleNamespace
+
+    from video2robo.parse.fit_video import TrackingOptions
+    from video2robo.parse.mask_choice import choose_mask
+
+    img0, mask0 = _scene((40, 60))
+    cm = ColourModel(img0, mask0)
+    assert cm.own_support > 0.9
+    leak = mask0.copy()
+    leak[40:60, 74:86] = True  # 12 px of table beside the 14 px wide object
+    none = np.zeros_like(mask0)
+    obj = SimpleNamespace(colour=cm, pnp_ok=True, alpha=leak.astype(np.float32))  # predicted on the leak
+    mask, source, _ = choose_mask(obj, img0, leak, none, False, None, TrackingOptions())
+    assert source == "colour" and iou(mask, mask0) > 0.9
+    obj.alpha = mask0.astype(np.float32)
+    assert choose_mask(obj, img0, mask0, none, False, None, TrackingOptions())[1] == "perception"
+
+
 def test_indistinct_colours_never_redetect():
     img = np.full((60, 80, 3), 200, np.uint8)
     mask = np.zeros((60, 80), bool)

@@ -53,6 +53,10 @@ def choose_mask(obj: _Object, frame: np.ndarray, observed: np.ndarray, occ: np.n
     if obj.colour is not None:
         candidates["colour"] = obj.colour.detect(frame, prior, search, exclude=occ)
     scores = {k: iou(m, prior) if m.sum() >= 16 else 0.0 for k, m in candidates.items()}
+    if obj.colour is not None and obj.colour.usable and scores["perception"] > 0:
+        # a propagated mask that leaked onto the background (a cup's shadow, the table under its tilted
+        # rim) is mostly not in the object's colours; the prediction alone cannot tell, once it follows
+        scores["perception"] *= min(1.0, obj.colour.support(frame, candidates["perception"]) / max(obj.colour.own_support, 1e-6))
     best = max(scores, key=scores.get)
     if scores[best] >= opt.mask_agree_iou:
         return candidates[best], best, occ

@@ -51,6 +51,8 @@ class ColourModel:
         # distinctive: most of the object and almost nothing else in the frame has its colours, so the
         # model can look for the object anywhere (`detect_anywhere`), not only near a prediction
         self.distinctive = self.usable and hit[fg > 0].mean() >= 0.5 and hit[bg].mean() <= self.opt.max_bg_hit
+        # how much of the object's own mask passes as its colour: what a right mask's `support` reads
+        self.own_support = float((self.posterior[idx][fg > 0] > self.opt.threshold).mean()) if self.usable else 1.0
 
     def _histogram(self, idx: tuple[np.ndarray, ...], where: np.ndarray) -> np.ndarray:
         flat = np.ravel_multi_index(tuple(i[where] for i in idx), self.opt.bins)
