@@ -122,6 +122,37 @@ def test_resettle_replaces_the_whole_rest_and_rejects_a_floating_pose(box_scene)
     np.testing.assert_array_equal(floating.T[3], drifted)
 
 
+def test_a_rest_is_searched_standing_even_after_the_free_searches_are_spent(box_scene):
+    """The standing search (seconds) runs at every rest; only the free search (a first frame's cost) has
+    a budget. A cup paused in the air twice spent that budget, and its put-down, turned 65 degrees while
+    carried, was then only polished and held so to the end."""
+    from video2robo.geometry.so3 import rotation_angle
+    from video2robo.parse.fit_video import TrackingOptions, _Object
+    from video2robo.parse.settle import resettle
+
+    model, K, T_true, frame = box_scene
+    image = (frame.rgb * 255).astype(np.uint8)
+    gray = image.mean(-1).astype(np.uint8)
+    frame = FrameInput(frame.rgb, frame.mask, ignore=np.zeros_like(frame.mask))
+    n = T_true[:3, 2]
+    foot = T_true[:3, :3] @ np.array([0.0, 0.0, -0.015]) + T_true[:3, 3]
+    turned = T_true.copy()
+    turned[:3, :3] = trimesh.transformations.rotation_matrix(np.pi / 2, n)[:3, :3] @ T_true[:3, :3]
+    opt = TrackingOptions()
+    o = _Object("box", model, K, FitConfig(), 4, 0, False, opt)
+    o.T[:] = turned
+    o.held[:] = [False, False, True, True]
+    o.T0 = [T_true, turned, turned, turned]
+    o.used = np.zeros((4,) + frame.mask.shape, bool)
+    o.fitter.history = [T_true, turned, turned, turned]
+    o.searches = opt.settle_searches
+    C = np.repeat(np.eye(4)[None], 4, axis=0)
+    assert resettle(o, 3, frame, image, C, gray, (n, foot), [], opt)
+    assert np.linalg.norm(o.T[3][:3, 3] - T_true[:3, 3]) < 0.005
+    assert rotation_angle(o.T[3][:3, :3], T_true[:3, :3]) < np.deg2rad(15)
+    assert o.searches == opt.settle_searches
+
+
 def test_a_rest_missed_while_tracking_is_searched_at_the_end_and_taken_back_over_the_frames_it_explains(box_scene):
     """An object put down whose drifted pose never held it, with its search budget spent: at the end of
     the video its pose is searched once more and replaces the tracked poses of the frames whose masks it

@@ -90,8 +90,7 @@ class TrackingOptions:
     hand_band_frac: float = 0.1  # `hand`: share of the object's silhouette, widened by this × its size, that
     # the occluder (the hand) covers
     settle_hand: float = 0.05  # an object put down (resting again after a move) and let go (`hand` below
-    # this, or not measured) is searched afresh, at most `settle_searches` times per object (each costs
-    # about a first frame's search; see parse.settle.resettle): first standing on the table or an object as it stood
+    # this, or not measured) is searched afresh (parse.settle.resettle): first standing on the table or an object as it stood
     # on its first frame (pose.rest), taken when its silhouette IoU is at least `settle_rest_iou` and at
     # most `settle_rest_slack` worse than the tracked pose's (which is free to float or sink: a better
     # silhouette is not a better pose)...
@@ -100,7 +99,8 @@ class TrackingOptions:
     settle_searches: int = 2
     settle_rest_iou: float = 0.8
     settle_rest_slack: float = 0.02
-    settle_good_iou: float = 0.9  # ...else freely: polished, and searched when that leaves its IoU below this,
+    settle_good_iou: float = 0.9  # ...else freely: polished, and searched when that leaves its IoU below this
+    # (at most `settle_searches` times per object: each costs about a first frame's search),
     settle_gain: float = 0.02  # ...the new pose taken when its silhouette IoU is better by this
     settle_mask_iou: float = 0.5  # its fresh segmentation is used when it agrees with its mask this well
     settle_support: float = 0.015  # ...and only a pose resting on something: its lowest point within this (m)

@@ -42,8 +42,9 @@ def resettle(o: _Object, i: int, frame, image: np.ndarray, C: np.ndarray, gray: 
     on the first frame, and segmented the same way: GrabCut from a box around its mask and its silhouette
     (the colour-model mask of a put-down object was half of it, or took its shadow in). It stands on the
     table or on another object (`plane`: the table, (n, foot) in the first camera's frame), which fixes
-    the depth a silhouette leaves open: ObjectFitter.rest_search. When it does not stand as it stood
-    at first, ObjectFitter.relocalise searches freely, and that pose must still rest on something
+    the depth a silhouette leaves open: ObjectFitter.rest_search, at every rest. When it does not stand
+    as it stood at first, ObjectFitter.relocalise searches freely (at most `settle_searches` times per
+    object: each costs about a first frame's search), and that pose must still rest on something
     (`settle_support`). The new pose goes back to `rest_start(o, i, T0_new, C, opt)`, by default the
     first frame of the rest (`_rest_began`). Returns whether the pose changed."""
     from video2robo.perception.grabcut import GrabCutSegmenter
@@ -57,14 +58,12 @@ def resettle(o: _Object, i: int, frame, image: np.ndarray, C: np.ndarray, gray: 
     segmented = GrabCutSegmenter().segment(image, ObjectPrompt(o.name, box=box)) & ~frame.ignore
     if segmented.sum() >= 16 and iou(segmented, frame.mask) >= opt.settle_mask_iou:
         frame = replace(frame, mask=segmented)
-    T0_new, iou_new = None, 0.0
-    if o.searches < opt.settle_searches:
-        o.searches += 1
-        stands_on = [(p.T0[-1], points(p)) for p in others if p.T0]
-        T0_new, iou_new = o.fitter.rest_search(frame, C[i], plane, [o.T0[0][:3, :3]], stands_on)
-        iou_old = o.fitter.silhouette_iou(o.T[i], frame, crop_around(frame.mask, o.fitter.cfg.polish_crop_size))
-        if T0_new is not None and iou_new < max(iou_old - opt.settle_rest_slack, opt.settle_rest_iou):
-            T0_new = None
+    # standing as it stood at first: a search over turn and position (seconds), tried at every rest
+    stands_on = [(p.T0[-1], points(p)) for p in others if p.T0]
+    T0_new, iou_new = o.fitter.rest_search(frame, C[i], plane, [o.T0[0][:3, :3]], stands_on)
+    iou_old = o.fitter.silhouette_iou(o.T[i], frame, crop_around(frame.mask, o.fitter.cfg.polish_crop_size))
+    if T0_new is not None and iou_new < max(iou_old - opt.settle_rest_slack, opt.settle_rest_iou):
+        T0_new = None
     if T0_new is None:  # not standing as it stood at first (tipped over?): the unconstrained search
         T_new, iou_new, iou_old, searched = o.fitter.relocalise(frame, o.T[i], opt.settle_good_iou,
                                                                 search=o.searches < opt.settle_searches)
