@@ -15,7 +15,9 @@ stays put however the phone moves. Per frame:
    covers (`hand`, for the release) also counts those in front of the resting target, its first view
    re-projected through its rendered depth;
    choose the mask: of the propagated mask and the object's colour-model detection near the
-   prediction, the one agreeing best with the predicted silhouette; the colour detection alone when
+   prediction, the one agreeing best with the predicted silhouette (the propagated mask's agreement
+   discounted by how little of it is in the object's colours: a leak onto the shadow that the
+   prediction has followed); the colour detection alone when
    only it overlaps the prediction somewhat (re-detection); for an object lost in the last frame, a
    nearby colour blob of about its size, the fit starting there; otherwise the predicted silhouette
    (a fit to it is not a valid pose: no evidence, and the motion model ignores it). When
