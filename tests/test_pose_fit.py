@@ -79,32 +79,43 @@ def test_relocalise_recovers_a_resting_pose_that_drifted(box_scene):
     assert np.linalg.norm(T[:3, 3] - T_true[:3, 3]) < 0.01 and rotation_angle(T[:3, :3], T_true[:3, :3]) < 0.2
 
 
-def test_resettle_replaces_the_whole_rest_and_rejects_a_floating_pose(box_scene):
-    from video2robo.geometry.so3 import rotation_angle
-    from video2robo.parse.fit_video import TrackingOptions, _Object
-    from video2robo.parse.settle import resettle
-
+def _resting_box(box_scene):
+    """The box scene as a rest to be searched: (model, K, T_true, frame with nothing ignored, image, gray,
+    the table under the box (n, foot): it rests on its model -z face)."""
     model, K, T_true, frame = box_scene
     image = (frame.rgb * 255).astype(np.uint8)
     gray = image.mean(-1).astype(np.uint8)
     frame = FrameInput(frame.rgb, frame.mask, ignore=np.zeros_like(frame.mask))
+    n = T_true[:3, 2]
+    foot = T_true[:3, :3] @ np.array([0.0, 0.0, -0.015]) + T_true[:3, 3]
+    return model, K, T_true, frame, image, gray, (n, foot)
+
+
+def _put_down(model, K, T_true, T_tracked, mask_shape, opt):
+    """A 4-frame object at T_true on frame 0, moved in frame 1 and resting since frame 2, tracked at
+    T_tracked from frame 1 on."""
+    from video2robo.parse.fit_video import _Object
+
+    o = _Object("box", model, K, FitConfig(), 4, 0, False, opt)
+    o.T[:] = T_tracked
+    o.held[:] = [False, False, True, True]
+    o.T0 = [T_true, T_tracked, T_tracked, T_tracked]
+    o.used = np.zeros((4,) + mask_shape, bool)
+    o.fitter.history = [T_true, T_tracked, T_tracked, T_tracked]
+    return o
+
+
+def test_resettle_replaces_the_whole_rest_and_rejects_a_floating_pose(box_scene):
+    from video2robo.geometry.so3 import rotation_angle
+    from video2robo.parse.fit_video import TrackingOptions
+    from video2robo.parse.settle import resettle
+
+    model, K, T_true, frame, image, gray, (n, foot) = _resting_box(box_scene)
     drifted = T_true.copy()
     drifted[:3, 3] *= 1.08  # 4 cm further along the ray: carried under the hand, then put down
-    n = T_true[:3, 2]  # the table's up: the box rests on its model -z face
-    foot = T_true[:3, :3] @ np.array([0.0, 0.0, -0.015]) + T_true[:3, 3]
     opt = TrackingOptions()
-
-    def put_down():
-        o = _Object("box", model, K, FitConfig(), 4, 0, False, opt)
-        o.T[:] = drifted
-        o.held[:] = [False, False, True, True]  # moved in frame 1, resting since frame 2
-        o.T0 = [T_true, drifted, drifted, drifted]
-        o.used = np.zeros((4,) + frame.mask.shape, bool)
-        o.fitter.history = [T_true, drifted, drifted, drifted]
-        return o
-
     C = np.repeat(np.eye(4)[None], 4, axis=0)
-    o = put_down()
+    o = _put_down(model, K, T_true, drifted, frame.mask.shape, opt)
     assert resettle(o, 3, frame, image, C, gray, (n, foot), [], opt)
     # standing on the table as at first fixes the depth GrabCut's fresh mask gets wrong (it takes the
     # half-covered edge ring in: 18 % larger than the silhouette on this small render, which put the
@@ -117,7 +128,7 @@ def test_resettle_replaces_the_whole_rest_and_rejects_a_floating_pose(box_scene)
         np.testing.assert_allclose(o.T0[k], o.T[3])
     np.testing.assert_allclose(o.ref_T, o.T[3])  # the rest pose from now on
     np.testing.assert_array_equal(o.T[1], drifted)  # before the rest: untouched
-    floating = put_down()  # the same pose now floats 3 cm above the table: not a rest
+    floating = _put_down(model, K, T_true, drifted, frame.mask.shape, opt)  # 3 cm above the table now: not a rest
     assert not resettle(floating, 3, frame, image, C, gray, (n, foot - 0.03 * n), [], opt)
     np.testing.assert_array_equal(floating.T[3], drifted)
 
@@ -127,24 +138,14 @@ def test_a_rest_is_searched_standing_even_after_the_free_searches_are_spent(box_
     a budget. A cup paused in the air twice spent that budget, and its put-down, turned 65 degrees while
     carried, was then only polished and held so to the end."""
     from video2robo.geometry.so3 import rotation_angle
-    from video2robo.parse.fit_video import TrackingOptions, _Object
+    from video2robo.parse.fit_video import TrackingOptions
     from video2robo.parse.settle import resettle
 
-    model, K, T_true, frame = box_scene
-    image = (frame.rgb * 255).astype(np.uint8)
-    gray = image.mean(-1).astype(np.uint8)
-    frame = FrameInput(frame.rgb, frame.mask, ignore=np.zeros_like(frame.mask))
-    n = T_true[:3, 2]
-    foot = T_true[:3, :3] @ np.array([0.0, 0.0, -0.015]) + T_true[:3, 3]
+    model, K, T_true, frame, image, gray, (n, foot) = _resting_box(box_scene)
     turned = T_true.copy()
     turned[:3, :3] = trimesh.transformations.rotation_matrix(np.pi / 2, n)[:3, :3] @ T_true[:3, :3]
     opt = TrackingOptions()
-    o = _Object("box", model, K, FitConfig(), 4, 0, False, opt)
-    o.T[:] = turned
-    o.held[:] = [False, False, True, True]
-    o.T0 = [T_true, turned, turned, turned]
-    o.used = np.zeros((4,) + frame.mask.shape, bool)
-    o.fitter.history = [T_true, turned, turned, turned]
+    o = _put_down(model, K, T_true, turned, frame.mask.shape, opt)
     o.searches = opt.settle_searches
     C = np.repeat(np.eye(4)[None], 4, axis=0)
     assert resettle(o, 3, frame, image, C, gray, (n, foot), [], opt)

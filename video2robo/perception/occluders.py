@@ -54,9 +54,9 @@ class TableChanges:
         self.d = float(self.n @ np.asarray(foot, np.float64))
         self.ref = cv2.GaussianBlur(frame0.astype(np.float32), (0, 0), self.opt.blur_sigma)
         self.known = (cv2.dilate(objects0.astype(np.uint8), disk(self.opt.object_margin_px)) == 0).astype(np.uint8)
-        # resting0: first-frame pixels of an object that stays put (the target), a reference for `changed`'s
-        # over_resting (an object set down on it); off the table's plane, so not for the hand's pixels
-        # the resting object's first-frame pixels, its edge left out: where it has a reference of its own
+        # resting0: first-frame pixels of an object that stays put (the target); without their edge, its
+        # own reference for `changed`'s over_resting (an object set down on it) and `changed_on_resting`
+        # (off the table's plane, so not compared with the table's)
         self.resting0_inner = np.zeros_like(self.known) if resting0 is None else (
             cv2.erode(resting0.astype(np.uint8), disk(self.opt.object_margin_px)) > 0).astype(np.uint8)
         self.known_resting = self.known | self.resting0_inner
