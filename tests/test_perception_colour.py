@@ -330,3 +330,31 @@ def test_movers_are_learnt_only_from_frames_whose_fits_are_trusted():
     for o, learns in ((obj(), True), (obj("prior"), False), (obj(valid=False), False), (obj(residual=0.4), False)):
         learn_movers([o], changed_of(img1), img1, 1, TrackingOptions())
         assert o.colour.knows_movers == learns
+
+
+def test_only_what_stands_high_enough_over_the_table_may_hide_an_object():
+    """_too_low_to_hide: of another object's render beside o's prediction, a board 1 cm over the table
+    hides nothing (o rendered there would be in front of it: evidence), a box 10 cm tall may hide o;
+    where o's own prediction is, its depth decides as before (not returned)."""
+    from types import SimpleNamespace
+
+    from video2robo.parse.fit_video import _too_low_to_hide
+
+    K = np.array([[100.0, 0, 50], [0, 100.0, 40], [0, 0, 1]])
+    plane = (np.array([0.0, 0.0, -1.0]), np.array([0.0, 0.0, 0.5]))  # camera 50 cm over the table, looking down
+    board = np.zeros((80, 100), bool)
+    board[10:30, 10:40] = True
+    box = np.zeros((80, 100), bool)
+    box[50:70, 60:90] = True
+    o_alpha = np.zeros((80, 100))
+    o_alpha[20:30, 30:70] = 1.0  # o's prediction over part of the board
+    depth = np.where(board, 0.49, np.where(box, 0.40, 0.0))
+    others = [SimpleNamespace(alpha=board.astype(float), depth=depth, colour=None),
+              SimpleNamespace(alpha=box.astype(float), depth=depth, colour=None)]
+    o = SimpleNamespace(alpha=o_alpha, colour=None)
+    low = _too_low_to_hide(o, others, np.eye(4), plane, K, np.zeros((80, 100, 3), np.uint8), 0.03)
+    assert (low == (board & (o_alpha <= 0.5))).all()
+    # the camera moved: the table's pose in its frame comes from T_cam0_cam
+    T_cam0_cam = np.eye(4)
+    T_cam0_cam[2, 3] = -0.05  # the first camera was 5 cm nearer the table: the board is 6 cm over it
+    assert not _too_low_to_hide(o, others, T_cam0_cam, plane, K, np.zeros((80, 100, 3), np.uint8), 0.03).any()

@@ -119,6 +119,8 @@ class TrackingOptions:
     # masks it explains at least this well and at most `settle_rest_slack` worse than the tracked poses did
     below_table: float = 0.01  # a fitted pose reaching further than this (m) under the table is slid back
     # along its viewing ray onto it (parse.settle.above_table)
+    hide_height: float = 0.03  # another object's surface lower than this (m) over the table hides nothing
+    # behind it (_too_low_to_hide)
     first_support: float = 0.03  # a first-frame pose whose lowest point is within this (m) of the table
     # or of an object's top under it is slid onto it (parse.settle.stand)
     tracks: ModelTrackOptions = field(default_factory=ModelTrackOptions)
@@ -233,6 +235,36 @@ def _hidden_by_others(o: _Object, others: list[_Object], masks: dict, i: int, im
             over &= ~(mine & (p.colour.probability(image) <= p.colour.opt.threshold))
         occ |= over
     return occ
+
+
+def _too_low_to_hide(o: _Object, others: list[_Object], T_cam0_cam: np.ndarray, plane, K: np.ndarray,
+                     image: np.ndarray, height: float) -> np.ndarray:
+    """Pixels of the other objects' renders, away from o's prediction, whose surface is less than
+    `height` above the table and which show that object's colours rather than o's. The camera looks down
+    on the table, so behind such a pixel (a board, a plate) there is no room for o: o rendered there
+    would be in front of it, where the frame shows the board. They stay out of o's mask but are evidence
+    against o there, not pixels to ignore (ignored, a brush's handle turned over the board it swept,
+    half a turn off, cost nothing)."""
+    n, foot = plane
+    K_inv = np.linalg.inv(K)
+    out = np.zeros(image.shape[:2], bool)
+    mine = None
+    for p in others:
+        if p.alpha is None:
+            continue
+        ys, xs = np.nonzero((p.alpha > 0.5) & (o.alpha <= 0.5))
+        if not len(ys):
+            continue
+        X = (K_inv @ np.stack([xs + 0.5, ys + 0.5, np.ones(len(xs))])) * p.depth[ys, xs]  # camera frame
+        X0 = T_cam0_cam[:3, :3] @ X + T_cam0_cam[:3, 3:4]  # first camera's frame, where the table is
+        low = (n @ (X0 - foot[:, None])) < height
+        if o.colour is not None and o.colour.usable and p.colour is not None and p.colour.usable:
+            if mine is None:
+                mine = o.colour.strict_probability(image) > o.colour.opt.threshold
+            theirs = p.colour.probability(image)[ys, xs] > p.colour.opt.threshold
+            low &= ~(mine[ys, xs] & ~theirs)
+        out[ys[low], xs[low]] = True
+    return out
 
 
 def _hand_share(o: _Object, T: np.ndarray, hand: np.ndarray, opt: TrackingOptions) -> float:
@@ -375,8 +407,12 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 o.mask_source[i] = MASK_SOURCES.index(source)
                 o.reacquired[i] = source != "perception"
                 o.pnp[i] = o.pnp_ok
+                ignore = occ
+                if plane is not None:  # what no object can hide behind is evidence, not ignored
+                    ignore = occ & ~(_too_low_to_hide(o, others, np.linalg.inv(C[i]), plane, K, frames[i], opt.hide_height)
+                                     & ~unexplained)
                 frame = FrameInput(rgb, mask, depth_i, o.tracks.xy, np.ones(len(o.tracks), bool), None,
-                                   mask_from_prior=source == "prior", track_points=o.tracks.points, ignore=occ,
+                                   mask_from_prior=source == "prior", track_points=o.tracks.points, ignore=ignore,
                                    R_prior=_predict(o, C[i])[:3, :3])  # the motion model's, not PnP's
                 T_rest = None if o.ref_T is None else C[i] @ np.linalg.inv(o.ref_C) @ o.ref_T  # had it not moved
                 rests, rest_iou = (False, float("nan")) if source == "redetect" or T_rest is None else \
@@ -404,7 +440,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 # ran a lifted stick 40 cm away in depth)
                 r.valid = False
             o.T[i], o.residual[i], o.valid[i], o.reinit[i] = r.T_cam_obj, r.residual, r.valid, r.reinitialised
-            o.used[i], o.ignored[i] = mask, occ
+            o.used[i], o.ignored[i] = mask, occ if i == o.first else frame.ignore
             if hand is not None:
                 o.hand[i] = _hand_share(o, r.T_cam_obj, hand, opt)
             if r.valid or not o.T0:  # the motion model, in the first camera's frame

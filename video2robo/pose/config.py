@@ -46,7 +46,8 @@ class FitConfig:
     reinit_popsize: int = 8  # local re-initialisation (around the prediction) is cheaper than the first
     reinit_maxiter: int = 12
     reinit_cooldown: int = 5  # frames to wait after a re-initialisation that did not help
-    lost_iou: float = 0.35  # below this silhouette IoU a frame is lost and re-initialised
+    lost_iou: float = 0.5  # below this silhouette IoU a frame is lost and re-initialised (not valid either:
+    # a brush tracked flipped under the hand fitted its mask at 0.4-0.5, never below 0.35, and stayed so)
     valid_iou: float = 0.5
     upright_prior: bool = True
     """At the first frame the object rests upright (model z up): its z axis points toward image-up or

@@ -431,10 +431,17 @@ class ObjectFitter:
         self._cooldown = max(self._cooldown - 1, 0)
         if iou < self.cfg.lost_iou and self._cooldown == 0 and not frame.mask_from_prior:
             ray, z0 = self._initial_depth(frame)
-            T_re = self._de(frame, ray, z0, T_pred[:3, :3])
-            T_re, parts_re, crop = self._adam(frame, T_re, self.cfg.refine_iters, self.cfg.track_min_iters, with_tracks=True)
-            if self.silhouette_iou(T_re, frame, crop) > max(iou, self.cfg.lost_iou):
-                return self._finish(frame, T_re, parts_re, crop, reinit=True, T_pred=T_pred)
+            best_iou, best = max(iou, self.cfg.lost_iou), None
+            # around the predicted rotation, and the whole upright search: a brush turned under the hand
+            # was tracked flipped, and no local search reaches back across a half turn
+            for R_guess in (T_pred[:3, :3], None):
+                T_re = self._de(frame, ray, z0, R_guess)
+                T_re, parts_re, crop_re = self._adam(frame, T_re, self.cfg.refine_iters, self.cfg.track_min_iters, with_tracks=True)
+                iou_re = self.silhouette_iou(T_re, frame, crop_re)
+                if iou_re > best_iou:
+                    best_iou, best = iou_re, (T_re, parts_re, crop_re)
+            if best is not None:
+                return self._finish(frame, *best, reinit=True, T_pred=T_pred)
             self._cooldown = self.cfg.reinit_cooldown
         return self._finish(frame, T, parts, crop, reinit=False, T_pred=T_pred)
 
