@@ -432,14 +432,18 @@ class ObjectFitter:
         if iou < self.cfg.lost_iou and self._cooldown == 0 and not frame.mask_from_prior:
             ray, z0 = self._initial_depth(frame)
             best_iou, best = max(iou, self.cfg.lost_iou), None
-            # around the predicted rotation, and the whole upright search: a brush turned under the hand
-            # was tracked flipped, and no local search reaches back across a half turn
-            for R_guess in (T_pred[:3, :3], None):
-                T_re = self._de(frame, ray, z0, R_guess)
-                T_re, parts_re, crop_re = self._adam(frame, T_re, self.cfg.refine_iters, self.cfg.track_min_iters, with_tracks=True)
-                iou_re = self.silhouette_iou(T_re, frame, crop_re)
-                if iou_re > best_iou:
-                    best_iou, best = iou_re, (T_re, parts_re, crop_re)
+            scale = self.scale
+            try:
+                # around the predicted rotation, and the whole upright search: a brush turned under the
+                # hand was tracked flipped, and no local search reaches back across a half turn
+                for R_guess in (T_pred[:3, :3], None):
+                    T_re = self._de(frame, ray, z0, R_guess)
+                    T_re, parts_re, crop_re = self._adam(frame, T_re, self.cfg.refine_iters, self.cfg.track_min_iters, with_tracks=True)
+                    iou_re = self.silhouette_iou(T_re, frame, crop_re)
+                    if iou_re > best_iou:
+                        best_iou, best = iou_re, (T_re, parts_re, crop_re)
+            finally:
+                self.scale = scale  # with depth maps each search fits the scale too: later frames keep the first's
             if best is not None:
                 return self._finish(frame, *best, reinit=True, T_pred=T_pred)
             self._cooldown = self.cfg.reinit_cooldown
