@@ -57,6 +57,29 @@ def test_strict_colours_exclude_what_the_object_never_showed():
     assert not (cm.detect_anywhere(img1, mask0, band_px=3) & (img1[..., 2] == 200)).any()
 
 
+def test_detect_takes_the_whole_object_beyond_a_prediction_that_covers_part_of_it():
+    size = (120, 240)
+    img = np.full(size + (3,), 235, np.uint8)
+    img[::7] = 215
+    brush = np.zeros(size, bool)
+    img[40:60, 20:50] = (200, 160, 110)  # a tan head...
+    img[46:54, 50:200] = (40, 140, 140)  # ...and a long teal handle
+    brush[40:60, 20:50] = brush[46:54, 50:200] = True
+    img[60:100, 20:60] = (90, 160, 60)  # a green board under the head, in none of the brush's colours
+    cm = ColourModel(img, brush)
+    prior = np.zeros(size, bool)  # a fit turned 30 degrees about the head: its handle over the table
+    prior[40:60, 20:50] = True
+    for k in range(150):
+        prior[50 + round(0.5 * k) - 4 : 50 + round(0.5 * k) + 4, 50 + round(0.87 * k)] = True
+    assert (prior & brush).sum() < 0.5 * brush.sum()
+    found = cm.detect(img, prior, search_px=5)
+    assert (found & brush).sum() >= 0.95 * brush.sum()  # the handle's far end, 70 px beyond the search band
+    assert not found[62:100].any()  # not the board beside it
+    hand = np.zeros(size, bool)
+    hand[40:60, 150:240] = True  # what is excluded stays excluded, also beyond the band
+    assert not (cm.detect(img, prior, search_px=5, exclude=hand) & hand).any()
+
+
 def _lift_scene():
     """A red object with a stripe in the hand's colour, not distinctive (a static red poster shares its
     colours), (image, mask) at rest, with the hand come in, and lifted far under the hand; and the

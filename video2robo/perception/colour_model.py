@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from video2robo.perception.masks import clean_mask, disk, thickness_px
+from video2robo.perception.masks import clean_mask, disk, extent_px, keep_components, thickness_px
 
 
 @dataclass
@@ -123,27 +123,37 @@ class ColourModel:
     def detect(self, image: np.ndarray, prior: np.ndarray, search_px: int, exclude: np.ndarray | None = None,
                touching: bool = True) -> np.ndarray:
         """Object pixels within search_px of the prior silhouette, in blobs that overlap the prior (any
-        blob when not `touching`)."""
+        blob when not `touching`), each grown into the pixels connected to it in colours the object showed
+        (`strict`) up to the prior's extent further: a prediction that covers only part of the object (a
+        brush's handle, a stick's far end) must not cut the object's mask to itself, or the fit follows
+        the cut mask and the next prediction is cut again."""
         if not self.usable or not prior.any():
             return np.zeros_like(prior)
         ys, xs = np.nonzero(prior)
         h, w = prior.shape
-        r0, r1 = max(0, ys.min() - search_px), min(h, ys.max() + search_px + 1)
-        c0, c1 = max(0, xs.min() - search_px), min(w, xs.max() + search_px + 1)
-        win = np.zeros_like(prior)
-        near = cv2.dilate(prior[r0:r1, c0:c1].astype(np.uint8), disk(search_px)) > 0
-        prob = self.probability(np.ascontiguousarray(image[r0:r1, c0:c1]))
+        reach = search_px + extent_px(prior)
+        r0, r1 = max(0, ys.min() - reach), min(h, ys.max() + reach + 1)
+        c0, c1 = max(0, xs.min() - reach), min(w, xs.max() + reach + 1)
+        sub = prior[r0:r1, c0:c1].astype(np.uint8)
+        near = cv2.dilate(sub, disk(search_px)) > 0
+        prob, strict, _ = self.probabilities(np.ascontiguousarray(image[r0:r1, c0:c1]))
         # smoothing and opening drop specks, and with them a stick a few pixels thick: not for thin objects
         thin = thickness_px(prior) < self.opt.thin_px
         if not thin:
             prob = cv2.GaussianBlur(prob, (0, 0), 1.0)
-        win[r0:r1, c0:c1] = near & (prob > self.opt.threshold)
-        if exclude is not None:
-            win &= ~exclude
+        win = near & (prob > self.opt.threshold)
+        allowed = np.ones_like(win) if exclude is None else ~exclude[r0:r1, c0:c1]
+        win &= allowed
+        out = np.zeros_like(prior)
         if not win.any():
-            return win
-        out = clean_mask(win, prior if touching else None, open_radius=0 if thin else 1, close_radius=2, holes=True)
-        return out & ~exclude if exclude is not None else out
+            return out
+        found = clean_mask(win, sub > 0 if touching else None, open_radius=0 if thin else 1, close_radius=2, holes=True)
+        if found.any():
+            within = cv2.distanceTransform((sub == 0).astype(np.uint8), cv2.DIST_L2, 5) <= reach  # a large disk's dilation: 0.3 s
+            further = (strict > self.opt.threshold) & allowed & within
+            found |= keep_components(found | further, found)
+        out[r0:r1, c0:c1] = found & allowed
+        return out
 
     def support(self, image: np.ndarray, region: np.ndarray) -> float:
         """Share of `region`'s pixels whose colour is the object's (1.0 for an empty region)."""
