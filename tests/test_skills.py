@@ -65,6 +65,31 @@ def test_release_waits_for_the_hand_to_let_go():
     assert abs(out["release_frame"] - 115) <= 1, out["release_frame"]  # read as the hand: 0.07, a quarter of 0.3
 
 
+def test_a_fit_that_settles_after_the_hand_let_go_is_released_at_the_let_go():
+    """A cube set on a cube at 90 (10 fps): the hand covers half its surroundings while carrying it and
+    withdraws from 91 (0.44, then 0.19, leaving its shadow, 0.13). The fit, biased while the hand covered
+    it, still moves 1 cm a frame until 94: the object was still, so the release is the let-go. A fit still
+    moving long after the hand left (a toppling object, or a hand read too early as gone) keeps the
+    motion's release, and so does a source whose hand was never measured."""
+    fps = 10.0
+    T = scripted(n=120, grasp=15, release=90, fps=fps)
+    T[80:, 2, 3] += 0.035  # the fit sits 3.5 cm high while the hand covers the cube...
+    T[92:95, 2, 3] -= [0.01, 0.02, 0.03]  # ...and comes down onto the rest 1 cm a frame as the hand leaves
+    T[95:, 2, 3] -= 0.035
+    hand = np.zeros(120)
+    hand[16:91] = 0.55
+    hand[91:] = [0.44, 0.19] + [0.13] * (120 - 93)
+    params = SkillParams(fps=fps, contact=1.0)
+    moved = detect_grasp_release(T, params)[1]
+    assert moved >= 94, moved  # the motion alone: the fit's settling
+    out = parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), params, hand_source=hand)
+    assert 89 <= out["release_frame"] <= 91 and out["task_segment"][1] == out["release_frame"], out["release_frame"]
+    assert parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), params)["release_frame"] == moved
+    hand[70:91] = 0.1  # the hand read as gone 2.4 s before the fit settles: the motion's answer
+    out = parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), params, hand_source=hand)
+    assert out["release_frame"] == moved
+
+
 def test_source_that_never_moves_is_a_user_error():
     T = np.repeat(np.eye(4)[None], 60, axis=0)
     with pytest.raises(UserError, match="never moves"):

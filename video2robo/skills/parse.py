@@ -4,7 +4,9 @@
   motion (the hand closed on the object just then), the onset extrapolated from the first moved frames.
 - release: the first frame after the last sustained motion from which the source stays still; when the
   hand's cover of the source is known per frame (fit_video's `hand`) and the hand stayed on the still
-  source a while (a pressed lid rests before the hand lets go), the first frame when it no longer covers it.
+  source a while (a pressed lid rests before the hand lets go), the first frame when it no longer covers it;
+  when the hand had let go just before the fit came to rest, the let-go (an object let go does not move:
+  its fit caught up with the view the hand uncovered).
 - task segment: frames between grasp and release where the source surface is within `contact` (3 cm)
   of the target surface; T_rel(t) = T_world_target(t)⁻¹ · T_world_source(t) over it.
 Speeds are measured on a smoothed trajectory, so tracking jitter does not read as motion.
@@ -40,6 +42,9 @@ class SkillParams:
     press_level: float = 0.85  # the hand covers at least this share of its median cover while pressing
     let_go_share: float = 0.25  # ...and has let go once it covers less than this share of it (what stays
     # is the source's shadow on what it was put on, read as the hand: a cube's on the cube under it, 0.06)
+    gone_share: float = 0.5  # the hand covers less than this share of its cover during the carry: it has let go
+    max_settle_s: float = 0.5  # a source whose fit still moves at most this long after the hand let go of it
+    # was still, its fit catching up with the view the hand uncovered: the let-go is the release
 
 
 def _speeds(T: np.ndarray, fps: float, smooth_s: float) -> tuple[np.ndarray, np.ndarray]:
@@ -127,6 +132,36 @@ def release_when_let_go(release: int, hand: np.ndarray | None, p: SkillParams) -
     return release
 
 
+def release_before_settling(grasp: int, release: int, hand: np.ndarray | None, p: SkillParams) -> int:
+    """The release taken back to the hand's let-go when the hand had let go of the source (its cover below
+    `gone_share` of its median cover during the carry, and staying there) at most `max_settle_s` before
+    the fit came to rest at `release`: a put-down object no longer moves once let go, but its fit, biased
+    while the hand covered it, moves on to the rest pose for a few frames as the hand withdraws (a cube
+    set on a cube: its fit settled 8 frames after the hand left). The let-go is the onset of the cover's
+    fall below `press_level` of the carry's, as in `release_when_let_go`. `release` otherwise."""
+    if hand is None or release - grasp < 3:
+        return release
+    raw = hand[grasp + 1 : release + 1]
+    if not np.isfinite(raw).all():
+        return release
+    h = np.concatenate([np.zeros(grasp + 1), median_filter(raw, size=3, mode="nearest")])
+    carry = float(np.median(h[grasp + 1 : release + 1]))
+    if carry < p.hand_contact:
+        return release
+    gone = h < p.gone_share * carry
+    if not gone[release]:
+        return release
+    first = release
+    while first - 1 > grasp and gone[first - 1]:
+        first -= 1
+    if first == release or release - first > p.max_settle_s * p.fps:
+        return release
+    fall = first  # the cover's fall began where it first dropped below `press_level` of the carry's
+    while fall - 1 > max(grasp, first - p.max_settle_s * p.fps) and h[fall - 1] < p.press_level * carry:
+        fall -= 1
+    return max(grasp + 1, _onset(carry - h, fall) + 1)
+
+
 def _onset(dev: np.ndarray, m: int) -> int:
     """The last frame before the motion whose first clearly moved frame is m: an object starting from rest
     accelerates, so its displacement grows about as (t - t0)²; the first two moved frames then give the
@@ -174,6 +209,7 @@ def parse_skills(T_world_source, T_world_target, points_source, points_target, p
     p = p or SkillParams()
     grasp, release = detect_grasp_release(T_world_source, p)
     release = release_when_let_go(release, hand_source, p)
+    release = release_before_settling(grasp, release, hand_source, p)
     dist = surface_distance(points_source, points_target, T_world_source, T_world_target)
     seg = task_segment(dist, grasp, release, p.contact)
     return {"grasp_frame": grasp, "release_frame": release, "task_segment": seg, "distance": dist,
