@@ -7,6 +7,11 @@ the first frame since its own frame is arbitrary), score the poses against the g
 (BOP MSSD/MSPD/VSD → AR) and compare grasp/release/task frames. Prints a table; slow (minutes per task).
 
     python benchmarks/pose_accuracy.py --tasks pour stack --width 480 --stride 3 [--no-vsd]
+
+Run again on the same --work, it reuses the videos and every parse stage whose inputs did not change
+(the demo folder's progress.json): a change to skill parsing alone is re-scored in seconds on the saved
+fits. To measure a snapshot of the code (e.g. `git archive`), set PYTHONPATH to it: an editable install
+imports the working tree whatever the current directory.
 """
 
 from __future__ import annotations
