@@ -24,15 +24,16 @@ import numpy as np
 def mask_rows(task_dir: Path, model: str) -> list[dict]:
     """One row per (object, mask source) for one parsed task folder."""
     from video2robo.parse.mask_choice import MASK_SOURCES
+    from video2robo.synth.output import read_gt
 
     demo = task_dir / f"demo_{model}"
-    gt = np.load(task_dir / "video" / "gt.npz")
+    _, gt = read_gt(task_dir / "video")  # every array read once, not per frame from the archive
     info = json.loads((demo / "demo.json").read_text())
     idx = np.asarray(info["frame_indices"])
     rows = []
     for name, label in zip(gt["object_names"], gt["object_labels"]):
         fit = np.load(demo / "work" / f"fit_{name}.npz")
-        used = np.unpackbits(fit["used_masks"], axis=-1)[..., : int(info["width"])].astype(bool)
+        used = np.unpackbits(fit["used_masks"], axis=-1, count=int(info["width"])).astype(bool)
         stats: dict[str, list[tuple[float, float]]] = {}
         for k, f in enumerate(idx):
             visible = gt["masks"][f] == label
