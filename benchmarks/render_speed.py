@@ -4,7 +4,7 @@ Scenes: a tabletop of ~100k Gaussians (table, objects and, when the asset is bui
 Franka) at 128² and 256² (forward, what data generation does), a worst-case random 100k cloud, and a
 5k-Gaussian object in a 96×96 crop with forward+backward w.r.t. a rigid pose (what pose fitting does).
 
-    python benchmarks/render_speed.py [--repeats 7] [--backends numba torch gsplat]
+    python benchmarks/render_speed.py [--repeats 7] [--backends numba torch gsplat] [--no-robot] [--sizes 128 256]
 """
 
 from __future__ import annotations
@@ -21,16 +21,19 @@ from video2robo.geometry import PinholeCamera, se3_exp
 from video2robo.render import render
 
 
-def tabletop(n_total: int = 100_000) -> GaussianSet:
+def tabletop(n_total: int = 100_000, with_robot: bool = True) -> GaussianSet:
+    """Table, three objects and the Gaussian Franka; without the robot (no robosuite) the table and
+    objects take all `n_total` Gaussians, so the count, not the content, stays comparable."""
     import trimesh
 
     parts = []
-    from video2robo.robot.gaussian_robot import robot_gaussians
-    from video2robo.robot.model import home_configuration
+    if with_robot:
+        from video2robo.robot.gaussian_robot import robot_gaussians
+        from video2robo.robot.model import home_configuration
 
-    T_world_base = np.eye(4)
-    T_world_base[:3, 3] = [-0.1, 0.0, 0.0]
-    parts.append(robot_gaussians(home_configuration(), 0.04, T_world_base))  # the Gaussian Franka (87k)
+        T_world_base = np.eye(4)
+        T_world_base[:3, 3] = [-0.1, 0.0, 0.0]
+        parts.append(robot_gaussians(home_configuration(), 0.04, T_world_base))  # the Gaussian Franka (87k)
     have = sum(len(p) for p in parts)
     table = trimesh.creation.box(extents=(1.2, 0.8, 0.02))
     table.apply_translation((0.5, 0, -0.01))
@@ -85,9 +88,11 @@ def main() -> None:
     ap.add_argument("--repeats", type=int, default=7)
     ap.add_argument("--backends", nargs="+", default=None)
     ap.add_argument("--skip-torch-full", action="store_true", help="skip the slow pure-torch full-scene rows")
+    ap.add_argument("--no-robot", action="store_true", help="tabletop without the Gaussian Franka (needs no robosuite)")
+    ap.add_argument("--sizes", type=int, nargs="+", default=[128, 256], help="square image sizes of the full-scene rows")
     args = ap.parse_args()
     backends = args.backends or (["numba", "torch"] + (["gsplat"] if torch.cuda.is_available() else []))
-    scene, cloud, obj = tabletop(), random_cloud(), crop_object()
+    scene, cloud, obj = tabletop(with_robot=not args.no_robot), random_cloud(), crop_object()
     view = dict(eye=[1.3, -0.6, 0.8], target=[0.45, 0.0, 0.2], fov_x_deg=60)
     rows = []
     for backend in backends:
@@ -96,7 +101,7 @@ def main() -> None:
             if backend == "torch" and args.skip_torch_full:
                 continue
             g = gs.to(dev)
-            for res in (128, 256):
+            for res in args.sizes:
                 cam = PinholeCamera.looking_at(view["eye"], view["target"], view["fov_x_deg"], res, res)
                 with torch.no_grad():
                     ms = timed(lambda: render(g, cam, backend=backend), 1 if backend == "torch" else args.repeats)
@@ -111,7 +116,8 @@ def main() -> None:
             (out.rgb.mean() + out.alpha.mean() + out.depth.mean()).backward()
 
         rows.append((backend, f"object {len(obj) / 1000:.0f}k", "96x96", "forward+backward (pose)", timed(fwd_bwd, args.repeats)))
-    print(f"\nrender speed, median of {args.repeats} (torch threads: {torch.get_num_threads()})")
+    gpu = f", GPU: {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ""
+    print(f"\nrender speed, median of {args.repeats} (torch threads: {torch.get_num_threads()}{gpu})")
     print("| backend | scene | size | pass | ms |\n|---|---|---|---|---|")
     for r in rows:
         print(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]} | {r[4]:.1f} |")
