@@ -36,3 +36,26 @@ def test_lifted_model_is_the_same_shape_whatever_its_up_and_z_is_that_up():
     cam = PinholeCamera(K, np.eye(4), W, H)
     alpha = render(g1.transform(np.asarray(T1, np.float32)), cam).alpha[0].numpy() > 0.5
     assert (alpha & mask).sum() / (alpha | mask).sum() > 0.85  # from its own view it covers its mask
+
+
+def test_a_thin_objects_model_is_as_deep_as_it_is_wide_not_as_long():
+    """A stick seen side-on (a 100 × 8 px bar) lifts to a rod about 8 px deep: inflated by its length, it
+    was a fin 12 times deeper than wide, and fat from every view but the first."""
+    from video2robo.geometry.camera import PinholeCamera
+
+    yy, xx = np.mgrid[:H, :W]
+    mask = (abs(xx - 80) < 50) & (abs(yy - 60) < 4)
+    rgb = np.zeros((H, W, 3), np.float32)
+    rgb[mask] = (0.2, 0.6, 0.6)
+    extent = 0.3
+    g, T, z0 = single_view_model(rgb, mask, K, extent)
+    m_per_px = z0 / K[0, 0]
+    width = 8 * m_per_px
+    p = g.means.numpy() @ T[:3, :3].T + T[:3, 3]
+    assert np.ptp(p[:, 2]) < 1.5 * width  # depth span in the camera frame: about its width
+    assert np.ptp(p[:, 0]) > 0.9 * extent  # and still as long as the scale hint says
+    assert g.scales.numpy()[:, :2].max() < 1.5 * m_per_px  # splats about a pixel: no halo wider than it
+    cam = PinholeCamera(K, np.eye(4), W, H)
+    alpha = render(g.transform(np.asarray(T, np.float32)), cam).alpha[0].numpy() > 0.5
+    assert (alpha & mask).sum() == mask.sum()  # covers its mask...
+    assert alpha[:, 40:120].sum(0).max() <= mask[:, 80].sum() + 2  # ...at most a pixel wider each side

@@ -43,8 +43,11 @@ def single_view_model(rgb: np.ndarray, mask: np.ndarray, K: np.ndarray, extent_m
     u, v = xs[idx] + 0.5, ys[idx] + 0.5
     d = dist[ys[idx], xs[idx]]
     half_width = max(float(dist.max()), 1.0)
-    bulge = np.sqrt(np.clip(2 * d * half_width - d * d, 0, None)) / half_width  # 0 at the rim, 1 inside
-    thickness = 0.5 * extent_m * bulge
+    m_per_px = z0 / f  # the silhouette's pixel size at the lifted depth
+    # a circle profile of the mask's own half width (its widest inscribed circle), in metres: as deep
+    # as the object is wide, not as long (a stick's largest extent made it a fin 30 cm deep, three
+    # times its width once turned; a round mask gets the same bulge either way)
+    thickness = m_per_px * np.sqrt(np.clip(2 * d * half_width - d * d, 0, None))  # 0 at the rim
     rays = np.linalg.inv(K) @ np.stack([u, v, np.ones_like(u)])
     front = (rays * (z0 - thickness)).T
     back = (rays * (z0 + thickness)).T
@@ -65,7 +68,7 @@ def single_view_model(rgb: np.ndarray, mask: np.ndarray, K: np.ndarray, extent_m
     T_cam_obj = np.eye(4)
     T_cam_obj[:3, :3], T_cam_obj[:3, 3] = R_cam_obj, centre
     local = (points - centre) @ R_cam_obj
-    spacing = extent_m / np.sqrt(len(idx))
+    spacing = m_per_px * np.sqrt(mask.sum() / len(idx))  # the samples' spacing over the mask's area
     n = len(local)
     scales = np.full((n, 3), 0.6 * spacing)
     normals_cam = np.concatenate([-rays.T, rays.T])  # facing the camera / away from it
