@@ -78,3 +78,19 @@ def test_scale_prompts():
     (p,) = scale_prompts(parse_prompts(["cup:box=10,20,30,40:point=15,25"]), 0.5, 0.25)
     assert p.box == (5, 5, 15, 10)
     np.testing.assert_allclose(p.points, [[7.5, 6.25]])
+
+
+def test_hull_gaps_are_the_fingers_across_a_detection_not_its_surroundings():
+    from video2robo.perception.masks import hull_gaps
+
+    can = np.zeros((60, 60), bool)
+    can[10:50, 15:45] = True
+    detected = can.copy()
+    for x in (20, 28, 36):  # three fingers across the can
+        detected[10:40, x : x + 4] = False
+    gaps = hull_gaps(detected)
+    assert gaps.sum() == (can & ~detected).sum()  # exactly the fingers' pixels...
+    assert not (gaps & ~can).any()  # ...nothing outside the can
+    sparse = np.zeros((60, 60), bool)
+    sparse[5:8, 5:8] = sparse[50:53, 50:53] = True  # two specks far apart say nothing about what lies between
+    assert not hull_gaps(sparse).any()

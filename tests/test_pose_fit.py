@@ -399,3 +399,24 @@ def test_a_lost_frame_is_searched_over_all_turns_not_only_near_the_prediction(st
     assert r.reinitialised and r.valid and r.residual < 0.3, r.residual
     axis_cos = abs(r.T_cam_obj[:3, 2] @ T_true[:3, 2])  # the stick's axis (a cylinder: its twins are as good)
     assert axis_cos > np.cos(0.25), np.degrees(np.arccos(axis_cos))  # its depth is another matter (see above)
+
+
+def test_fingers_across_a_colour_detection_do_not_make_a_right_fit_read_as_lost(box_scene):
+    from video2robo.perception.masks import bbox, hull_gaps
+
+    model, K, T_true, frame = box_scene
+    fitter = ObjectFitter(model, K, FitConfig())
+    fitter.hold(frame, T_true, valid=True)  # the frame before: at rest, uncovered
+    c0, r0, c1, r1 = bbox(frame.mask)
+    held = frame.mask.copy()
+    for x in np.linspace(c0 + 3, c1 - 6, 4).astype(int):  # four fingers across the box, half its width
+        held[r0 : (r0 + r1) // 2 + 4, x : x + max(2, (c1 - c0) // 8)] = False
+    fingered = FrameInput(frame.rgb, held)
+    from video2robo.pose.crop import crop_around
+
+    crop = crop_around(held, fitter.cfg.crop_size)
+    assert fitter.silhouette_iou(T_true, fingered, crop) < 0.85
+    judged = FrameInput(frame.rgb, held, unjudged=hull_gaps(held))
+    assert fitter.silhouette_iou(T_true, judged, crop) > 0.95
+    r = fitter.next(judged, T_init=T_true)  # the fit itself still reads the gaps: it stays put
+    assert r.valid and not r.reinitialised and np.linalg.norm(r.T_cam_obj[:3, 3] - T_true[:3, 3]) < 0.01

@@ -58,6 +58,22 @@ def fill_holes(mask: np.ndarray) -> np.ndarray:
     return mask | holes
 
 
+def hull_gaps(mask: np.ndarray, max_ratio: float = 3.0) -> np.ndarray:
+    """Pixels inside the mask's convex hull that are not in the mask: where fingers cross an object
+    detected by its colours (empty when the hull is over `max_ratio` × the mask's area: too sparse a
+    detection to say what lies between its pieces)."""
+    out = np.zeros_like(mask, dtype=bool)
+    ys, xs = np.nonzero(mask)
+    if len(ys) < 3:
+        return out
+    hull = np.zeros(mask.shape, np.uint8)
+    cv2.fillConvexPoly(hull, cv2.convexHull(np.stack([xs, ys], 1).astype(np.int32)), 1)
+    gaps = (hull > 0) & ~mask
+    if hull.sum() > max_ratio * len(ys):
+        return out
+    return gaps
+
+
 def keep_components(mask: np.ndarray, seeds: np.ndarray | None = None) -> np.ndarray:
     """Keep the connected components of `mask` that overlap `seeds` (bool, same shape); with no
     seeds or no overlap, keep the largest component. Removes detached background blobs."""

@@ -41,6 +41,8 @@ class FrameInput:
     track_points: np.ndarray | None = None  # (P, 3) object-frame model points of track_xy (given: no anchoring)
     ignore: np.ndarray | None = None  # (H, W) bool: pixels hidden by other objects (no evidence either way)
     R_prior: np.ndarray | None = None  # (3, 3) R_cam_obj the motion model predicts (tracking: LossWeights.rotation)
+    unjudged: np.ndarray | None = None  # (H, W) bool: left out when the fit is judged (silhouette_iou), not when
+    # it is made: gaps in a colour detection, fingers mostly
 
 
 @dataclass
@@ -147,12 +149,13 @@ class ObjectFitter:
         return out.alpha[0].numpy() > 0.5
 
     def silhouette_iou(self, T: np.ndarray, frame: FrameInput, crop: Crop) -> float:
-        """IoU of the model's silhouette at T with the frame's mask on the crop, ignored pixels left out."""
+        """IoU of the model's silhouette at T with the frame's mask on the crop, ignored and unjudged pixels left out."""
         a = self.silhouette(T, crop)
         m = crop.image(frame.mask)
-        if frame.ignore is not None:
-            keep = ~crop.image(frame.ignore)
-            a, m = a & keep, m & keep
+        for hidden in (frame.ignore, frame.unjudged):
+            if hidden is not None:
+                keep = ~crop.image(hidden)
+                a, m = a & keep, m & keep
         union = (a | m).sum()
         return float((a & m).sum() / union) if union else 0.0
 
