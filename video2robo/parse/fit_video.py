@@ -20,11 +20,10 @@ stays put however the phone moves. Per frame:
    prediction has followed); the colour detection alone when
    only it overlaps the prediction somewhat (re-detection); for an object lost in the last frame, a
    nearby colour blob of about its size, the fit starting there; otherwise the predicted silhouette
-   (a fit to it is not a valid pose: no evidence, and the motion model ignores it). Within the convex
-   hull of a colour detection, the pixels not in the object's colours are not held against a fit when it
-   is judged (its validity, a lost frame; `FrameInput.unjudged`): fingers across a held can split its
-   detection into strips, and its right fits read as lost. The fit itself still uses them (ignored,
-   they let a tilting cup's fit drift 9 cm toward the camera). When
+   (a fit to it is not a valid pose: no evidence, and the motion model ignores it). The gaps in a colour
+   detection's convex hull (fingers across a held can: its right fits read as lost) are not held against
+   a fit when it is judged (`FrameInput.unjudged`), though the fit reads them (ignored, they let a
+   tilting cup's fit drift 9 cm toward the camera). When
    the colour model is distinctive and the predicted silhouette is mostly not the object's colour
    (the object moved further than the tracks and the local search follow), the object's colour blob
    is looked for in the whole frame and the fit starts there; when nothing near the prediction will
@@ -65,9 +64,8 @@ from video2robo.parse.mask_choice import MASK_SOURCES, choose_mask, hand_and_une
 from video2robo.parse.retrack import retrack_all
 from video2robo.parse.settle import above_table, resettle, settle_at_end, stand
 from video2robo.perception.camera_motion import CameraMotionOptions, CameraTracker, table_plane
-from video2robo.perception import masks as perception_masks
 from video2robo.perception.colour_model import ColourModel
-from video2robo.perception.masks import bbox, disk, iou
+from video2robo.perception.masks import bbox, disk, hull_gaps, iou
 from video2robo.perception.model_tracks import ModelTrackOptions, ModelTracks
 from video2robo.perception.occluders import OccluderOptions, TableChanges
 from video2robo.pose.motion import constant_velocity
@@ -410,7 +408,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                     o.alpha, o.depth = o.fitter.render_full(o.T_init, w, h, fine=True)
                     occ = _hidden_by_others(o, others, masks, i, frames[i]) | unexplained
                 # fingers across a colour detection: not held against a fit, though not ignored by it either
-                gaps = perception_masks.hull_gaps(mask) if source in ("colour", "redetect") else None
+                gaps = hull_gaps(mask) if source in ("colour", "redetect") else None
                 o.mask_source[i] = MASK_SOURCES.index(source)
                 o.reacquired[i] = source != "perception"
                 o.pnp[i] = o.pnp_ok

@@ -68,10 +68,9 @@ def hull_gaps(mask: np.ndarray, max_ratio: float = 3.0) -> np.ndarray:
         return out
     hull = np.zeros(mask.shape, np.uint8)
     cv2.fillConvexPoly(hull, cv2.convexHull(np.stack([xs, ys], 1).astype(np.int32)), 1)
-    gaps = (hull > 0) & ~mask
     if hull.sum() > max_ratio * len(ys):
         return out
-    return gaps
+    return (hull > 0) & ~mask
 
 
 def keep_components(mask: np.ndarray, seeds: np.ndarray | None = None) -> np.ndarray:
