@@ -219,3 +219,13 @@ def test_a_guessed_size_that_disagrees_with_the_table_is_reported_with_the_size_
     objects[1].scale_source = "model file"
     assert _size_warnings(objects, {**fits, "plate": {**fits["plate"], "T_cam": np.stack([far] * 2)}},
                           {"can": can, "plate": plate * 2.0}, masks, {}) == []
+
+
+def test_a_release_on_the_last_frame_is_reported_as_unseen():
+    from video2robo.demo_folder import Skills
+    from video2robo.parse.pipeline import release_at_end
+
+    (warning,) = release_at_end("can", Skills(22, 49, (49, 49)), 50)
+    assert "'can'" in warning and "last frame" in warning and "overlay.mp4" in warning
+    assert release_at_end("can", Skills(22, 47, (44, 47)), 50) == []
+    assert release_at_end("can", None, 50) == []

@@ -283,6 +283,7 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         if skill_error:
             warnings.append(f"skills not parsed: {skill_error}")
             skill_error = "; ".join([skill_error] + size_warnings)  # the likelier fix first in sight
+        warnings += release_at_end(source_name, skills, len(frame_indices))
     save_arrays(out / "poses.npz", **poses)
     demo = DemoInfo(task=cfg.task, fps=float(fps), width=w, height=h, K=K.tolist(), objects=objects,
                     frame_indices=frame_indices, skills=skills, source_video=str(cfg.video), intrinsics_source=k_source,
@@ -328,6 +329,16 @@ def _size_warnings(objects: list[DemoObject], fits: dict, pts: dict, masks: dict
                        f"the table '{ref}' stands on; if it rests on the table in the first frame, pass --size "
                        f"{o.name}={s * size:.2f}")
     return out
+
+
+def release_at_end(src: str, skills: Skills | None, n: int) -> list[str]:
+    """A warning when the release is the last of the n processed frames: the source's fit never came to
+    rest before the video ended, so the release and the task segment's end are the video's end, not seen."""
+    if skills is None or skills.release_frame < n - 1:
+        return []
+    return [f"the release of '{src}' is the video's last frame: its fit never came to rest before the end "
+            "(the video stops while the hand still holds it, or its track was off while it was set down); "
+            "check overlay.mp4 near the end"]
 
 
 def _skills(src: str, tgt: str, T_world: dict, pts: dict, fits: dict, fps: float, poses: dict) -> tuple[Skills | None, str | None]:
