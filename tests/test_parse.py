@@ -71,6 +71,12 @@ def test_parse_first_frames_end_to_end(place_video, tmp_path):
             dt, _ = pose_distance(poses[f"T_cam_{name}"][i], gt[f"T_cam_{name}"][f])
             assert dt < (0.015 if i == 0 else 0.05), (name, f, dt)  # the first frame is polished on its mask
     assert "skills not parsed" in (out / "report.html").read_text()
+    h, w = np.load(out / "masks.npz")["labels"].shape[1:]
+    for name in names:  # the pixels each fit read as the object and those it ignored, for diagnosis
+        fit = np.load(out / "work" / f"fit_{name}.npz")
+        used, ignored = (np.unpackbits(fit[k], axis=-1, count=w).astype(bool) for k in ("used_masks", "ignored_masks"))
+        assert used.shape == ignored.shape == (len(frames), h, w)
+        assert used[0].sum() > 100 and not ignored[0].any()  # the first frame's mask, nothing hidden yet
     # resume: a second run reuses every finished stage and reproduces the poses exactly
     with pytest.raises(UserError):
         run_parse(cfg, progress=False)

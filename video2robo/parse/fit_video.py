@@ -330,7 +330,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
               options: TrackingOptions | None = None, table_object: str | None = None,
               first_poses: dict[str, np.ndarray] | None = None) -> tuple[dict[str, dict], dict]:
     """Fit every object in every frame. Returns (name → arrays for work/fit_<name>.npz: T_cam, residual,
-    valid, reinit, reacquired, held, pnp, resettled, hand, mask_source, used_masks, init_s, track_s_per_frame, scale;
+    valid, reinit, reacquired, held, pnp, resettled, hand, mask_source, used/ignored_masks, init_s, track_s_per_frame, scale;
     camera arrays for work/camera.npz: T_cam_cam0, inliers). Without `table_object` (an object resting
     on the table from the first frame) the camera is taken as fixed. `first_poses`: known frame-0 poses
     (a single-view model's, lifted from that very view), taken instead of the first frame's search."""
@@ -493,8 +493,9 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
     out = {}
     for o in objs:
         o.T[: o.first] = o.T[o.first]
-        out[o.name] = dict(T_cam=o.T, residual=o.residual, valid=o.valid, reinit=o.reinit, reacquired=o.reacquired,
-                           held=o.held, pnp=o.pnp, resettled=o.resettled, retracked=o.retracked, hand=o.hand, mask_source=o.mask_source, used_masks=np.packbits(o.used, axis=-1),
+        out[o.name] = dict(T_cam=o.T, residual=o.residual, valid=o.valid, reinit=o.reinit, reacquired=o.reacquired, held=o.held,
+                           pnp=o.pnp, resettled=o.resettled, retracked=o.retracked, hand=o.hand, mask_source=o.mask_source,
+                           used_masks=np.packbits(o.used, axis=-1), ignored_masks=np.packbits(o.ignored, axis=-1),  # bit-packed
                            init_s=np.array(o.t_init), track_s_per_frame=np.array(o.t_track / max(n - o.first - 1, 1)),
                            scale=np.array(o.fitter.scale))
     return out, {"T_cam_cam0": C, "inliers": inliers}
