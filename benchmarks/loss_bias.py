@@ -5,8 +5,8 @@ TASK/demo_MODEL with the parse: its object models and the masks its fits used). 
 processed frame and object, the model is placed at the true pose and slid along its viewing ray
 (±--reach, 5 mm steps, true rotation kept), and each loss of `pose.losses` is evaluated on the
 tracking crop: the silhouette (mask) term, the colour (rgb) term and the weighted total of
-`FitConfig.weights`, on the true visible masks (the other objects' pixels ignored), and the total on the
-masks the parse used (with the pixels it ignored). The table gives the mean offset of each minimum from
+`FitConfig.weights`, on the true visible masks (the other objects' pixels ignored), and the silhouette
+term and the total on the masks the parse used (with the pixels it ignored). The table gives the mean offset of each minimum from
 the true pose (positive: beyond it, away from the camera) and the mean of its size, in centimetres. A
 loss whose minimum lies beyond the true pose on true masks pulls every tracked fit away from the
 camera however good the masks are; the used-mask column adds the masks' own errors
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-TERMS = ("mask", "rgb", "total", "total, used masks")
+TERMS = ("mask", "rgb", "total", "mask, used masks", "total, used masks")
 
 
 def bias_rows(task_dir: Path, model: str, step: int, reach: float) -> list[dict]:
@@ -88,6 +88,7 @@ def bias_rows(task_dir: Path, model: str, step: int, reach: float) -> list[dict]
                         values["rgb"].append(parts["rgb"])
                         values["total"].append(float(total))
                     else:
+                        values["mask, used masks"].append(parts["mask"])
                         values["total, used masks"].append(float(total))
             for t, v in values.items():
                 if v:
