@@ -23,6 +23,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+from parsed_runs import add_arguments, task_dirs
 
 TERMS = ("mask", "rgb", "total", "mask, used masks", "total, used masks")
 
@@ -100,20 +101,13 @@ def bias_rows(task_dir: Path, model: str, step: int, reach: float) -> list[dict]
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", default="pose_accuracy_runs")
-    ap.add_argument("--tasks", nargs="*", default=None, help="default: every parsed task in --work")
-    ap.add_argument("--model", choices=["mesh", "single-view"], default="mesh")
+    add_arguments(ap)
     ap.add_argument("--step", type=int, default=6, help="every step-th processed frame")
     ap.add_argument("--reach", type=float, default=0.1, help="metres either side of the true pose")
     args = ap.parse_args()
-    work = Path(args.work)
-    tasks = args.tasks or sorted(p.parent.parent.name for p in work.glob(f"*/demo_{args.model}/demo.json"))
     rows = []
-    for task in tasks:
-        if not (work / task / f"demo_{args.model}" / "demo.json").is_file():
-            print(f"{task}: no parse in {work / task / f'demo_{args.model}'}; run benchmarks/pose_accuracy.py first")
-            continue
-        rows += bias_rows(work / task, args.model, args.step, args.reach)
+    for task_dir in task_dirs(args):
+        rows += bias_rows(task_dir, args.model, args.step, args.reach)
     print(f"\nminimum of each loss along the viewing ray from the true pose ({args.model} models; mean offset, "
           f"+ = beyond the true pose, and mean |offset|, cm; every {args.step}th processed frame)")
     print("| task | object | frames | " + " | ".join(TERMS) + " |")

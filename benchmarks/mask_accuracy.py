@@ -19,6 +19,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from parsed_runs import add_arguments, task_dirs
 
 
 def mask_rows(task_dir: Path, model: str) -> list[dict]:
@@ -52,18 +53,11 @@ def mask_rows(task_dir: Path, model: str) -> list[dict]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--work", default="pose_accuracy_runs")
-    ap.add_argument("--tasks", nargs="*", default=None, help="default: every parsed task in --work")
-    ap.add_argument("--model", choices=["mesh", "single-view"], default="mesh")
+    add_arguments(ap)
     args = ap.parse_args()
-    work = Path(args.work)
-    tasks = args.tasks or sorted(p.parent.parent.name for p in work.glob(f"*/demo_{args.model}/demo.json"))
     rows = []
-    for task in tasks:
-        if not (work / task / f"demo_{args.model}" / "demo.json").is_file():
-            print(f"{task}: no parse in {work / task / f'demo_{args.model}'}; run benchmarks/pose_accuracy.py first")
-            continue
-        rows += mask_rows(work / task, args.model)
+    for task_dir in task_dirs(args):
+        rows += mask_rows(task_dir, args.model)
     print(f"\nmasks the pose fits used vs the visible ground truth ({args.model} models; recall < 0.7: frames losing "
           "more than 30 % of the object)")
     print("| task | object | mask source | frames | recall | precision | recall < 0.7 |")
