@@ -147,6 +147,53 @@ def test_parse_real_footage_puts_the_can_on_the_tray(shared_data, tmp_path):
     assert np.linalg.norm(T_can_on_tray[:2, 3]) < 0.14  # over the 28 cm tray, not beside it
 
 
+def test_parse_sizes_single_view_models_and_the_world_from_a_marker(place_video, tmp_path):
+    """An ArUco marker on the table (pasted into the rendered frames behind whatever stands in front of
+    it): with --marker and no model files or sizes, each single-view model is sized to stand on the
+    table (the can within 15 % of its true height-width extent; assumed 10 cm without the marker) and
+    the world frame is the marker's: z up within 3° of the true table's, the can where it truly stands."""
+    from video2robo.errors import UserError
+    from video2robo.gaussians import load_ply
+    from video2robo.parse import ParseConfig, run_parse
+    from video2robo.perception.marker import paste_marker
+    from video2robo.pose.fit import FitConfig
+    from video2robo.synth.output import write_video
+    from video2robo.video import read_video
+
+    gt = np.load(place_video / "gt.npz")
+    T_world_marker = np.eye(4)
+    T_world_marker[:3, 3] = [0.22, 0.05, 0.0]  # on the table, beside the can, in view
+    frames, fps = read_video(place_video / "video.mp4", max_frames=8)
+    marked = [paste_marker(f, gt["K"], np.linalg.inv(gt["T_world_cam"][i]) @ T_world_marker, 0.08, marker_id=3,
+                           keep=gt["masks"][i] != 0) for i, f in enumerate(frames)]
+    video = tmp_path / "marked.mp4"
+    write_video(video, np.stack(marked), fps, crf=12)
+    prompts, names = _prompts(place_video)
+    summary = json.loads((place_video / "gt.json").read_text())
+    cfg = ParseConfig(video=video, out=tmp_path / "demo", task="place", prompt=tuple(prompts), fov=summary["fov_x_deg"],
+                      fit=FitConfig(de_popsize=8, de_maxiter=15, refine_iters=30, track_iters=10), stride=2,
+                      max_frames=4, marker=0.08)
+    with pytest.raises(UserError, match="never moves"):
+        run_parse(cfg, progress=False)
+    info = json.loads((cfg.out / "demo.json").read_text())
+    assert {o["name"]: o["scale_source"] for o in info["objects"]} == {"can": "aruco", "plate": "aruco"}
+    assert any("ArUco marker id 3" in w for w in info["warnings"])
+    can = load_ply(cfg.out / "objects" / "can.ply").means.numpy()
+    import trimesh
+
+    true_extent = np.ptp(trimesh.load(place_video / "meshes" / "can.obj", force="mesh").vertices, axis=0).max()
+    assert np.ptp(can, axis=0).max() == pytest.approx(true_extent, rel=0.15)
+    poses = np.load(cfg.out / "poses.npz")
+    T_marker_cam = np.linalg.inv(T_world_marker) @ gt["T_world_cam"][0]  # the truth, in the marker's frame
+    up_fit, up_true = poses["T_world_cam"][0][2, :3], T_marker_cam[2, :3]  # the camera's axes' heights
+    assert np.degrees(np.arccos(np.clip(up_fit @ up_true, -1, 1))) < 3.0
+    T_world_can = poses["T_world_cam"][0] @ poses["T_cam_can"][0]
+    T_true = np.linalg.inv(T_world_marker) @ gt["T_world_can"][0]
+    assert np.linalg.norm(T_world_can[:2, 3] - T_true[:2, 3]) < 0.02  # both frames' origins on its axis
+    lowest = (can @ T_world_can[:3, :3].T + T_world_can[:3, 3])[:, 2].min()
+    assert abs(lowest) < 0.01  # standing on the marker's table
+
+
 @pytest.mark.parametrize(
     "make_args, needle",
     [
@@ -158,6 +205,12 @@ def test_parse_real_footage_puts_the_can_on_the_tray(shared_data, tmp_path):
         (lambda v, d: [str(v / "video.mp4"), "--task", "place", "--prompt", "tin:box=1,1,20,20"], "--source"),
         (lambda v, d: [str(v / "video.mp4"), "--task", "place", "--source", "plate", "--prompt", "plate:box=1,1,20,20"],
          "both"),
+        (lambda v, d: [str(v / "video.mp4"), "--task", "place", "--marker", "0.08", "--prompt", "can:box=1,1,20,20",
+                       "--prompt", "plate:box=30,30,60,60"], "no ArUco marker"),
+        (lambda v, d: [str(v / "video.mp4"), "--task", "place", "--marker", "0.08", "--marker-dict", "DICT_NOPE",
+                       "--prompt", "can:box=1,1,20,20", "--prompt", "plate:box=30,30,60,60"], "dictionary"),
+        (lambda v, d: [str(v / "video.mp4"), "--task", "place", "--marker", "-0.08", "--prompt", "can:box=1,1,20,20",
+                       "--prompt", "plate:box=30,30,60,60"], "positive"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(place_video, tmp_path, make_args, needle):

@@ -39,6 +39,14 @@ class ParseConfig:
     """Metric scale hints: NAME=METRES, the object's largest extent (for single-view models)."""
     depth_dir: Optional[Path] = None
     """Folder of per-frame depth maps (16-bit PNG in millimetres or .npy in metres), sorted by name."""
+    marker: Optional[float] = None
+    """Side in metres of an ArUco marker's black square lying flat on the table, seen in the first frame:
+    the table's plane and up direction, the size of each single-view model without --size (it stands on
+    the table at the first frame), and the world frame (origin at the marker's centre, z up)."""
+    marker_dict: str = "DICT_4X4_50"
+    """The marker's ArUco dictionary (OpenCV's name)."""
+    marker_id: Optional[int] = None
+    """The marker's id, when several are in view (default: the largest one seen)."""
     fov: Optional[float] = None
     """Horizontal field of view in degrees (default: a phone's main camera, 66°, with a warning)."""
     intrinsics: Optional[Tuple[float, float, float, float]] = None

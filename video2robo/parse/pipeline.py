@@ -130,6 +130,7 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         raise UserError(f"{cfg.video} has {n} usable frame(s); parse needs a video with motion (at least 2 frames)")
     frame_indices = [i * cfg.stride for i in range(n)]
     K, k_source = _intrinsics(cfg, info.width, info.height, w, h, warnings)
+    marker = _marker(cfg, frames[0], K)
 
     prompts = parse_prompts(list(cfg.prompt)) + (load_prompts_json(cfg.prompts_json) if cfg.prompts_json else [])
     if not prompts:
@@ -187,7 +188,8 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     (out / "work").mkdir(exist_ok=True)
     for nm in names:
         spec_str = model_files.get(nm)
-        key = {"model": spec_str, "size": sizes.get(nm), **base_key, **({} if spec_str else {"single_view": 2})}
+        key = {"model": spec_str, "size": sizes.get(nm), **base_key, **({} if spec_str else {"single_view": 2}),
+               **({"marker": marker.T_cam_marker.round(6).tolist()} if marker is not None and not spec_str else {})}
         ply = out / "work" / f"model_{nm}.ply"
         if spec_str:
             path, _, sc = spec_str.partition("@")
@@ -195,17 +197,19 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
             if not prog.done(f"model_{nm}", key) or not ply.is_file():
                 save_ply(model_from_file(path, float(sc) if sc else 1.0), ply)
         else:
-            extent = sizes.get(nm)
+            up = marker.up if marker is not None else table_up()
+            lift = functools.partial(single_view_model, frames[0].astype(np.float32) / 255, masks[nm][0], K, up=up)
+            extent, scale_source = sizes.get(nm), "known size"
+            if extent is None and marker is not None:
+                extent, scale_source = _extent_on_marker(lift, marker, nm, warnings), "aruco"
             if extent is None:
-                extent = 0.1
+                extent, scale_source = 0.1, "assumed"
                 warnings.append(f"object '{nm}': no model file and no --size; lifted from one view at an assumed 10 cm extent")
-            scale_source = "known size" if nm in sizes else "assumed"
             pose_file = out / "work" / f"model_{nm}_pose.npz"
             if not prog.done(f"model_{nm}", key) or not ply.is_file() or not pose_file.is_file():
-                g, T_cam_obj, _ = single_view_model(frames[0].astype(np.float32) / 255, masks[nm][0], K, extent,
-                                                    up=table_up())
+                g, T_cam_obj, _ = lift(extent)
                 save_ply(g, ply)
-                save_arrays(pose_file, T_cam_obj=T_cam_obj, up_measured=np.array(table_up() is not None))
+                save_arrays(pose_file, T_cam_obj=T_cam_obj, up_measured=np.array(up is not None))
             lifted = load_arrays(pose_file)
             if bool(lifted["up_measured"]):  # the view it was lifted from, its z the table's up: its first pose
                 first_poses[nm] = lifted["T_cam_obj"]
@@ -245,7 +249,8 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         save_ply(models[obj.name], out / obj.model)
 
     # 4. world frame and skills -------------------------------------------------------------------
-    from video2robo.parse.world import T_world_target_rest, fill_invalid, target_rests, world_from_camera_motion
+    from video2robo.parse.world import (T_world_target_rest, fill_invalid, robust_mean_pose, target_rests,
+                                        world_from_camera_motion, world_from_marker)
 
     tgt = target_name
     pts = {nm: models[nm].means.numpy() for nm in names}
@@ -259,13 +264,20 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     if not rests:
         warnings.append(f"the target '{tgt}' does not seem to rest on the table throughout (its fits, the camera's "
                         "motion taken off, move): its per-frame fits are kept, and the world frame is less certain")
-    T_world_cam = world_from_camera_motion(fits[tgt]["T_cam"], fits[tgt]["valid"], pts[tgt], T_cam_cam0)
+    if marker is None:
+        T_world_cam = world_from_camera_motion(fits[tgt]["T_cam"], fits[tgt]["valid"], pts[tgt], T_cam_cam0)
+        T_world_tgt = T_world_target_rest(pts[tgt])
+    else:
+        T_world_cam = world_from_marker(marker.T_cam_marker, T_cam_cam0)
+        ok = fits[tgt]["valid"] if fits[tgt]["valid"].any() else np.arange(n) == 0
+        T_world_tgt = robust_mean_pose(T_world_cam[ok] @ fits[tgt]["T_cam"][ok])
+        warnings += _marker_warnings(marker, cfg.marker, T_world_tgt, pts[tgt], tgt)
     poses = {"T_world_cam": T_world_cam}
     T_world = {}
     for nm in names:
         T_cam = fill_invalid(fits[nm]["T_cam"], fits[nm]["valid"])
         if nm == tgt and rests:  # resting target: one pose in the world for the whole video
-            T_cam = np.linalg.inv(T_world_cam) @ T_world_target_rest(pts[tgt])
+            T_cam = np.linalg.inv(T_world_cam) @ T_world_tgt
         poses[f"T_cam_{nm}"], poses[f"residual_{nm}"], poses[f"valid_{nm}"] = T_cam, fits[nm]["residual"], fits[nm]["valid"]
         if "hand" in fits[nm]:
             poses[f"hand_{nm}"] = fits[nm]["hand"]
@@ -302,6 +314,48 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         write_report(out, demo, poses, names, fit_times, time.perf_counter() - t_start)
     if skill_error:
         raise UserError(f"{skill_error} (poses, masks, tracks and the overlay are kept in {out})")
+    return out
+
+
+def _marker(cfg: ParseConfig, first: np.ndarray, K: np.ndarray):
+    """The ArUco marker of --marker in the first frame (perception.marker.MarkerPose), None without
+    --marker; a UserError when it is not found."""
+    if cfg.marker is None:
+        return None
+    from video2robo.perception.marker import detect_marker
+
+    found = detect_marker(first, K, cfg.marker, cfg.marker_dict, cfg.marker_id)
+    if found is None:
+        which = cfg.marker_dict + ("" if cfg.marker_id is None else f" id {cfg.marker_id}")
+        raise UserError(f"--marker: no ArUco marker ({which}) found in the first frame; check --marker-dict and "
+                        "--marker-id, and that the whole marker lies flat and sharp in view (or leave out --marker)")
+    return found
+
+
+def _extent_on_marker(lift, marker, name: str, warnings: list[str]) -> float | None:
+    """The extent at which the single-view model `lift(extent)` stands on the marker's table plane at the
+    first frame (parse.world.scale_to_plane), or None (with a warning) when no size puts it there."""
+    from video2robo.parse.world import scale_to_plane
+
+    guess = 0.1
+    g, T_cam_obj, _ = lift(guess)
+    s = scale_to_plane(marker.plane, T_cam_obj, g.means.numpy().astype(np.float64))
+    if not (math.isfinite(s) and 0.05 < s < 20):
+        warnings.append(f"object '{name}': no size puts its single-view model on the marker's table (it may not rest "
+                        "on the table at the first frame); pass --size")
+        return None
+    return guess * s
+
+
+def _marker_warnings(marker, side: float, T_world_target: np.ndarray, target_points: np.ndarray, name: str) -> list[str]:
+    """The world frame's origin, and a warning when the resting target does not stand on the marker's
+    table: its model's scale, the intrinsics or the marker's side disagree."""
+    out = [f"world frame: ArUco marker id {marker.marker_id} ({side:g} m, corners reprojected within "
+           f"{marker.reprojection_px:.2f} px), origin at its centre, z up"]
+    lowest = float((target_points @ T_world_target[:3, :3].T + T_world_target[:3, 3])[:, 2].min())
+    if abs(lowest) > 0.02:
+        out.append(f"the target '{name}' rests {abs(lowest) * 100:.1f} cm {'above' if lowest > 0 else 'below'} the "
+                   "marker's table plane: its model's size, the intrinsics (--fov, --intrinsics) or --marker disagree")
     return out
 
 

@@ -85,9 +85,21 @@ def scale_to_stand(T_cam_ref: np.ndarray, ref_points: np.ndarray, T_cam_obj: np.
     camera). One view fixes an object's size only up to such a factor; a metric object on the same table
     fixes it. NaN when the object's lowest point is not below the camera."""
     from video2robo.perception.camera_motion import table_plane
+
+    return scale_to_plane(table_plane(T_cam_ref, ref_points), T_cam_obj, obj_points)
+
+
+def scale_to_plane(plane: tuple[np.ndarray, np.ndarray], T_cam_obj: np.ndarray, obj_points: np.ndarray) -> float:
+    """`scale_to_stand` on a known table plane (n up, a point on it; camera frame), e.g. an ArUco
+    marker's (perception.marker)."""
     from video2robo.pose.rest import heights
 
-    plane = table_plane(T_cam_ref, ref_points)
     table = float(plane[0] @ plane[1])  # the table along its normal n, from the camera: n·X = table
     lowest = table + float(heights(T_cam_obj, obj_points, plane).min())  # n·X of the object's lowest point
     return table / lowest if lowest < 0 and table < 0 else float("nan")
+
+
+def world_from_marker(T_cam0_marker: np.ndarray, T_cam_cam0: np.ndarray) -> np.ndarray:
+    """T_world_cam per frame with the world on an ArUco marker lying on the table (origin at its centre,
+    z up: the marker's frame), seen in the first frame; the camera's motion relative to the first frame."""
+    return np.linalg.inv(T_cam0_marker) @ np.linalg.inv(T_cam_cam0)

@@ -4,7 +4,8 @@ No learned prior is available offline, so the model is a closed "pillow": each m
 front-surface depth offset that grows from the silhouette boundary towards its interior as a circle
 profile (a sphere-like bulge whose thickness equals the local width), mirrored for the back surface,
 which carries the colour of the front (a symmetry prior). Its size comes from a metric scale hint (the
-object's largest extent in metres, or depth); its frame is centred at the object with z along the
+object's largest extent in metres, or depth; or the size at which it stands on an ArUco marker's table,
+parse.pipeline); its frame is centred at the object with z along the
 table's up direction when it is known (perception.table_normal, from a moving camera) and x along image
 right as far as z allows; without it, x along image right and z along image down, the first frame's
 search then choosing its pose.
