@@ -1,0 +1,143 @@
+"""Object sizes from an ArUco marker on the table (`parse --marker`), against the synthetic ground truth.
+
+Reads the synthetic videos `benchmarks/pose_accuracy.py` leaves in its --work (TASK/video: first frame,
+ground truth, meshes). Into each first frame a printed marker (--side, default 8 cm, with its white
+quiet zone) is drawn flat on the table in front of the objects, behind whatever stands in front of it;
+parse's marker step then finds its pose (perception.marker), lifts each object's weight-free single-view
+model with the marker's up and sizes it to stand on the marker's table (parse.pipeline._extent_on_marker,
+parse.world.scale_to_plane). The table gives the marker's own pose error, and per object the lifted
+model's depth (the distance of its centre from the camera, which the size sets: one view fixes an
+object's size only up to its distance) and height (its extent along the table's up) against the truth,
+and its largest extent against the object's diameter (what the single-view benchmark passes as --size).
+
+    python benchmarks/marker_scale.py --work pose_accuracy_runs [--tasks pour stack] [--side 0.08]
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def _free_spot(gt: dict, K: np.ndarray, side: float) -> np.ndarray | None:
+    """T_world_marker of a marker lying on the table (z = 0) in view and clear of every object at the first
+    frame: the candidate nearest the camera's line of sight among those whose sheet lies inside the image
+    with a margin and covers no object pixel."""
+    from video2robo.perception.marker import marker_image
+
+    h, w = gt["masks"].shape[1:]
+    T_cam_world = np.linalg.inv(gt["T_world_cam"][0])
+    objects = gt["masks"][0] != 0
+    half = side / 2 * marker_image(0, 240).shape[0] / 240
+    best, best_cost = None, np.inf
+    centre = np.array([w / 2, h / 2])
+    for x in np.arange(-0.5, 0.51, 0.02):
+        for y in np.arange(-0.5, 0.51, 0.02):
+            corners = np.array([[x + a, y + b, 0.0] for a in (-half, half) for b in (-half, half)])
+            p = corners @ T_cam_world[:3, :3].T + T_cam_world[:3, 3]
+            if (p[:, 2] <= 0.05).any():
+                continue
+            uv = (p @ K.T)[:, :2] / p[:, 2:3]
+            lo, hi = uv.min(0), uv.max(0)
+            if (lo < 8).any() or hi[0] > w - 8 or hi[1] > h - 8:
+                continue
+            r0, r1, c0, c1 = int(lo[1]) - 4, int(hi[1]) + 5, int(lo[0]) - 4, int(hi[0]) + 5
+            if objects[max(r0, 0):r1, max(c0, 0):c1].any():
+                continue
+            cost = np.linalg.norm(uv.mean(0) - centre)
+            if cost < best_cost:
+                best, best_cost = np.array([x, y]), cost
+    if best is None:
+        return None
+    T = np.eye(4)
+    T[:2, 3] = best
+    return T
+
+
+def marker_rows(task_dir: Path, side: float) -> list[dict]:
+    from types import SimpleNamespace
+
+    import trimesh
+
+    from video2robo.parse.pipeline import _extent_on_marker
+    from video2robo.perception.marker import detect_marker, paste_marker
+    from video2robo.reconstruct import single_view_model
+    from video2robo.synth.output import read_gt
+    from video2robo.video import read_video
+
+    video = task_dir / "video"
+    summary, gt = read_gt(video)
+    K = np.asarray(gt["K"], np.float64)
+    first = read_video(video / "video.mp4", max_frames=1)[0][0]
+    T_world_marker = _free_spot(gt, K, side)
+    if T_world_marker is None:
+        print(f"{task_dir.name}: no free spot on the table in view for a {side} m marker")
+        return []
+    T_cam_marker = np.linalg.inv(gt["T_world_cam"][0]) @ T_world_marker
+    image = paste_marker(first, K, T_cam_marker, side, marker_id=1, keep=gt["masks"][0] != 0)
+    found = detect_marker(image, K, side)
+    if found is None:
+        print(f"{task_dir.name}: the pasted marker was not found")
+        return []
+    marker = dict(task=task_dir.name, marker_m=float(np.linalg.norm(found.T_cam_marker[:3, 3] - T_cam_marker[:3, 3])),
+                  marker_depth=float(np.linalg.norm(T_cam_marker[:3, 3])),
+                  up_deg=float(np.degrees(np.arccos(np.clip(found.up @ T_cam_marker[:3, 2], -1, 1)))))
+    up_world = gt["T_world_cam"][0][:3, :3] @ found.up  # the found up, in the true world (z up)
+    rows = []
+    for o in summary["objects"]:
+        mask = gt["masks"][0] == o["label"]
+        lift = functools.partial(single_view_model, first.astype(np.float32) / 255, mask, K, up=found.up)
+        warnings: list[str] = []
+        extent = _extent_on_marker(lift, found, o["name"], warnings)
+        row = dict(marker, object=o["name"], diameter=float(o["diameter"]), extent=np.nan, depth_ratio=np.nan,
+                   height=np.nan, true_height=np.nan)
+        vertices = np.asarray(trimesh.load(video / o["mesh"], force="mesh").vertices)
+        T_true = gt[f"T_cam_{o['name']}"][0]
+        true_points = vertices @ T_true[:3, :3].T + T_true[:3, 3]
+        row["true_height"] = float(np.ptp(true_points @ T_cam_marker[:3, 2]))
+        if extent is not None:
+            g, T_cam_obj, _ = lift(extent)
+            points = g.means.numpy().astype(np.float64) @ T_cam_obj[:3, :3].T + T_cam_obj[:3, 3]
+            row.update(extent=float(extent), height=float(np.ptp(points @ found.up)),
+                       depth_ratio=float(np.linalg.norm(points.mean(0)) / np.linalg.norm(true_points.mean(0))))
+        row["up_world_deg"] = float(np.degrees(np.arccos(np.clip(up_world[2], -1, 1))))
+        rows.append(row)
+    return rows
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--work", default="pose_accuracy_runs")
+    ap.add_argument("--tasks", nargs="*", default=None, help="default: every task with a video in --work")
+    ap.add_argument("--side", type=float, default=0.08, help="the marker's side, metres")
+    args = ap.parse_args()
+    work = Path(args.work)
+    tasks = args.tasks or sorted(p.parent.parent.name for p in work.glob("*/video/gt.npz"))
+    rows = []
+    for task in tasks:
+        if not (work / task / "video" / "gt.npz").is_file():
+            print(f"{task}: no video in {work / task / 'video'}; run benchmarks/pose_accuracy.py first")
+            continue
+        rows += marker_rows(work / task, args.side)
+    if not rows:
+        return
+    print(f"\nsingle-view models sized by a {args.side:g} m ArUco marker on the table (first frame; depth: of the "
+          "model's centre over the true one's; heights along the table's up, cm)")
+    print("| task | marker error mm (at depth m) | marker up error ° | object | depth ratio | height cm (true) | "
+          "largest extent cm (diameter) |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['task']} | {r['marker_m'] * 1000:.1f} ({r['marker_depth']:.2f}) | {r['up_deg']:.2f} | {r['object']} | "
+              f"{r['depth_ratio']:.3f} | {r['height'] * 100:.1f} ({r['true_height'] * 100:.1f}) | "
+              f"{r['extent'] * 100:.1f} ({r['diameter'] * 100:.1f}) |")
+    ratios = np.array([r["depth_ratio"] for r in rows])
+    print(f"\ndepth ratio over {np.isfinite(ratios).sum()} of {len(rows)} objects: median {np.nanmedian(ratios):.3f}, "
+          f"mean |1 - ratio| {np.nanmean(np.abs(1 - ratios)):.3f}")
+
+
+if __name__ == "__main__":
+    main()
