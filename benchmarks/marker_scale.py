@@ -21,41 +21,7 @@ import json
 from pathlib import Path
 
 import numpy as np
-
-
-def _free_spot(gt: dict, K: np.ndarray, side: float) -> np.ndarray | None:
-    """T_world_marker of a marker lying on the table (z = 0) in view and clear of every object at the first
-    frame: the candidate nearest the camera's line of sight among those whose sheet lies inside the image
-    with a margin and covers no object pixel."""
-    from video2robo.perception.marker import marker_image
-
-    h, w = gt["masks"].shape[1:]
-    T_cam_world = np.linalg.inv(gt["T_world_cam"][0])
-    objects = gt["masks"][0] != 0
-    half = side / 2 * marker_image(0, 240).shape[0] / 240
-    best, best_cost = None, np.inf
-    centre = np.array([w / 2, h / 2])
-    for x in np.arange(-0.5, 0.51, 0.02):
-        for y in np.arange(-0.5, 0.51, 0.02):
-            corners = np.array([[x + a, y + b, 0.0] for a in (-half, half) for b in (-half, half)])
-            p = corners @ T_cam_world[:3, :3].T + T_cam_world[:3, 3]
-            if (p[:, 2] <= 0.05).any():
-                continue
-            uv = (p @ K.T)[:, :2] / p[:, 2:3]
-            lo, hi = uv.min(0), uv.max(0)
-            if (lo < 8).any() or hi[0] > w - 8 or hi[1] > h - 8:
-                continue
-            r0, r1, c0, c1 = int(lo[1]) - 4, int(hi[1]) + 5, int(lo[0]) - 4, int(hi[0]) + 5
-            if objects[max(r0, 0):r1, max(c0, 0):c1].any():
-                continue
-            cost = np.linalg.norm(uv.mean(0) - centre)
-            if cost < best_cost:
-                best, best_cost = np.array([x, y]), cost
-    if best is None:
-        return None
-    T = np.eye(4)
-    T[:2, 3] = best
-    return T
+from marker_video import free_spot
 
 
 def marker_rows(task_dir: Path, side: float) -> list[dict]:
@@ -73,7 +39,7 @@ def marker_rows(task_dir: Path, side: float) -> list[dict]:
     summary, gt = read_gt(video)
     K = np.asarray(gt["K"], np.float64)
     first = read_video(video / "video.mp4", max_frames=1)[0][0]
-    T_world_marker = _free_spot(gt, K, side)
+    T_world_marker = free_spot(gt, K, side)
     if T_world_marker is None:
         print(f"{task_dir.name}: no free spot on the table in view for a {side} m marker")
         return []

@@ -8,6 +8,10 @@ the first frame since its own frame is arbitrary), score the poses against the g
 
     python benchmarks/pose_accuracy.py --tasks pour stack --width 480 --stride 3 [--no-vsd]
 
+With --marker SIDE, an ArUco marker of that side is drawn onto each video's table (benchmarks/marker_video.py;
+TASK/video_marker) and parse runs with --marker: single-view models are then sized by it, not told
+their true size, and take its up (demo_single-view_marker).
+
 Run again on the same --work, it reuses the videos and every parse stage whose inputs did not change
 (the demo folder's progress.json): a change to skill parsing alone is re-scored in seconds on the saved
 fits. To measure a snapshot of the code (e.g. `git archive`), set PYTHONPATH to it: an editable install
@@ -47,13 +51,21 @@ def run_task(task: str, args) -> list[dict]:
     objs = summary["objects"]
     if args.model == "mesh":
         extra = dict(model=tuple(f"{o['name']}={video / o['mesh']}" for o in objs))
+    elif args.marker:  # sized by the marker, not told
+        extra = {}
     else:
         extra = dict(size=tuple(f"{o['name']}={o['diameter']}" for o in objs))
-    demo = root / f"demo_{args.model}"
+    demo = root / f"demo_{args.model}{'_marker' if args.marker else ''}"
+    parsed = video
+    if args.marker:
+        from marker_video import marked_video
+
+        parsed = marked_video(video, root / "video_marker", args.marker, crf=23 if args.hard else 18)
+        extra["marker"] = args.marker
     t0 = time.perf_counter()
     error = ""
     try:
-        run_parse(ParseConfig(video=video / "video.mp4", out=demo, task=task, prompt=tuple(prompts), fov=summary["fov_x_deg"],
+        run_parse(ParseConfig(video=parsed / "video.mp4", out=demo, task=task, prompt=tuple(prompts), fov=summary["fov_x_deg"],
                               stride=args.stride, **extra), progress=False)
     except UserError as e:
         error = str(e)
@@ -104,12 +116,15 @@ def main() -> None:
     ap.add_argument("--model", choices=["mesh", "single-view"], default="mesh")
     ap.add_argument("--easy", dest="hard", action="store_false", help="tripod, no hand, no blur, light compression")
     ap.add_argument("--no-vsd", action="store_true")
+    ap.add_argument("--marker", type=float, default=None, help="draw an ArUco marker of this side (m) onto each video's "
+                    "table and parse with --marker (single-view models: sized by it instead of the true size)")
     ap.add_argument("--work", default="pose_accuracy_runs")
     args = ap.parse_args()
     rows = []
     for task in args.tasks:
         rows += run_task(task, args)
     aligned = ", first-frame aligned" if args.model != "mesh" else ""
+    aligned += f", {args.marker:g} m ArUco marker on the table" if args.marker else ""
     print(f"\npose accuracy ({args.model} models{aligned}, {'hand-held+hand+blur+H.264' if args.hard else 'easy'}, "
           f"{args.width}px, stride {args.stride}; AR in [0,1], frame errors in video frames)")
     print("| task | object | n | AR | MSSD | MSPD | VSD | init s | track s/frame | grasp | release | task start | task end |")
