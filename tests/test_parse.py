@@ -211,6 +211,10 @@ def test_parse_sizes_single_view_models_and_the_world_from_a_marker(place_video,
                        "--prompt", "can:box=1,1,20,20", "--prompt", "plate:box=30,30,60,60"], "dictionary"),
         (lambda v, d: [str(v / "video.mp4"), "--task", "place", "--marker", "-0.08", "--prompt", "can:box=1,1,20,20",
                        "--prompt", "plate:box=30,30,60,60"], "positive"),
+        (lambda v, d: [str(v / "video.mp4"), "--task", "place", "--depth-backend", "depth-anything",
+                       "--prompt", "can:box=1,1,20,20", "--prompt", "plate:box=30,30,60,60"], "depth-anything"),
+        (lambda v, d: [str(v / "video.mp4"), "--task", "place", "--depth-backend", "nope",
+                       "--prompt", "can:box=1,1,20,20", "--prompt", "plate:box=30,30,60,60"], "unknown depth backend"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(place_video, tmp_path, make_args, needle):

@@ -39,6 +39,10 @@ class ParseConfig:
     """Metric scale hints: NAME=METRES, the object's largest extent (for single-view models)."""
     depth_dir: Optional[Path] = None
     """Folder of per-frame depth maps (16-bit PNG in millimetres or .npy in metres), sorted by name."""
+    depth_backend: Optional[str] = None
+    """Estimate the per-frame depth maps instead, with this backend: depth-anything (a metric Depth Anything
+    V2 checkpoint folder, --depth-checkpoint; needs the transformers package)."""
+    depth_checkpoint: Optional[Path] = None
     marker: Optional[float] = None
     """Side in metres of an ArUco marker's black square lying flat on the table, seen in the first frame:
     the table's plane and up direction, the size of each single-view model without --size (it stands on

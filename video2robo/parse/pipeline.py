@@ -131,6 +131,7 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     frame_indices = [i * cfg.stride for i in range(n)]
     K, k_source = _intrinsics(cfg, info.width, info.height, w, h, warnings)
     marker = _marker(cfg, frames[0], K)
+    depth_backend = _depth_backend(cfg)  # loaded now: a missing package or checkpoint fails before any work
 
     prompts = parse_prompts(list(cfg.prompt)) + (load_prompts_json(cfg.prompts_json) if cfg.prompts_json else [])
     if not prompts:
@@ -226,8 +227,11 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
 
     # 3. poses ------------------------------------------------------------------------------------
     depths = _load_depths(cfg.depth_dir, frame_indices, h, w) if cfg.depth_dir else None
+    if depth_backend is not None:
+        depths = _estimated_depths(cfg, depth_backend, frames, out, prog, base_key, progress)
     key = {"models": {nm: model_files.get(nm) for nm in names}, "sizes": {nm: sizes.get(nm) for nm in names},
-           "fit": repr(cfg.fit), "K": K.round(6).tolist(), "depth": str(cfg.depth_dir), **base_key, "tracking": 5,
+           "fit": repr(cfg.fit), "K": K.round(6).tolist(), "depth": str(cfg.depth_dir),
+           "depth_backend": [cfg.depth_backend, str(cfg.depth_checkpoint)], **base_key, "tracking": 5,
            "camera": cfg.camera}
     fit_paths = [out / "work" / f"fit_{nm}.npz" for nm in names] + [out / "work" / "camera.npz"]
     if not (prog.done("fit", key) and all(p.is_file() for p in fit_paths)):
@@ -315,6 +319,32 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     if skill_error:
         raise UserError(f"{skill_error} (poses, masks, tracks and the overlay are kept in {out})")
     return out
+
+
+def _depth_backend(cfg: ParseConfig):
+    """The --depth-backend (perception.registry.get_depth_backend), None without it."""
+    if cfg.depth_backend is None:
+        return None
+    if cfg.depth_dir is not None:
+        raise UserError("give --depth-dir or --depth-backend, not both")
+    from video2robo.perception import get_depth_backend
+
+    return get_depth_backend(cfg.depth_backend, **({"checkpoint": cfg.depth_checkpoint} if cfg.depth_checkpoint else {}))
+
+
+def _estimated_depths(cfg: ParseConfig, backend, frames: np.ndarray, out: Path, prog: Progress, base_key: dict,
+                      progress: bool) -> np.ndarray:
+    """The backend's depth maps of every processed frame, kept in work/depth.npz (estimated once)."""
+    from video2robo.perception.depth_backend import estimate_depths
+
+    key = {**base_key, "depth_backend": cfg.depth_backend, "checkpoint": str(cfg.depth_checkpoint)}
+    path = out / "work" / "depth.npz"
+    if prog.done("depth", key) and path.is_file():
+        return load_arrays(path)["depth"]
+    depths = estimate_depths(frames, backend, progress)
+    save_arrays(path, depth=depths)
+    prog.mark("depth", key)
+    return depths
 
 
 def _marker(cfg: ParseConfig, first: np.ndarray, K: np.ndarray):

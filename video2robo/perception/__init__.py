@@ -10,7 +10,7 @@ from video2robo.perception.masks import iou, load_mask
 from video2robo.perception.prompts import (ObjectPrompt, load_prompts_json, parse_prompt, parse_prompts,
                                            scale_prompts, validate_prompts)
 from video2robo.perception.propagate import ObjectMasks, PerceptionResult, PropagationOptions, track_objects
-from video2robo.perception.registry import SEGMENTERS, TRACKERS, get_segmenter, get_tracker
+from video2robo.perception.registry import DEPTH_BACKENDS, SEGMENTERS, TRACKERS, get_depth_backend, get_segmenter, get_tracker
 from video2robo.perception.segment import Segmenter, first_frame_masks
 from video2robo.perception.track import PointTracker, SamplingOptions, Tracks, sample_points_in_mask
 

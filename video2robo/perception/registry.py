@@ -1,4 +1,5 @@
-"""Segmenters and point trackers chosen by name: get_segmenter("grabcut"), get_tracker("lk").
+"""Segmenters, point trackers and depth backends chosen by name: get_segmenter("grabcut"),
+get_tracker("lk"), get_depth_backend("depth-anything", checkpoint=DIR).
 
 Optional backends import their packages only when requested, and raise BackendUnavailable (a
 UserError) naming the package and its install command when it is missing.
@@ -37,8 +38,15 @@ def _cotracker3(**kw: Any) -> PointTracker:
     return CoTracker3Tracker(**kw)
 
 
+def _depth_anything(**kw: Any):
+    from video2robo.perception.depth_backend import DepthAnything
+
+    return DepthAnything(**kw)
+
+
 SEGMENTERS: dict[str, Callable[..., Segmenter]] = {"grabcut": _grabcut, "sam2": _sam2}
 TRACKERS: dict[str, Callable[..., PointTracker]] = {"lk": _lk, "cotracker3": _cotracker3}
+DEPTH_BACKENDS: dict[str, Callable[..., Any]] = {"depth-anything": _depth_anything}  # no default: depth is optional
 
 
 def _make(kind: str, table: dict, name: str, kwargs: dict):
@@ -58,3 +66,8 @@ def get_segmenter(name: str = "grabcut", **options: Any) -> Segmenter:
 def get_tracker(name: str = "lk", **options: Any) -> PointTracker:
     """A point tracker by name; `options` are its option fields (e.g. win_size=15, or checkpoint=PATH)."""
     return _make("tracker", TRACKERS, name, options)
+
+
+def get_depth_backend(name: str, **options: Any):
+    """A monocular depth backend by name (`depth(image)` → metres); `options`: e.g. checkpoint=DIR."""
+    return _make("depth backend", DEPTH_BACKENDS, name, options)
