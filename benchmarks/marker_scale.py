@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import json
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +24,6 @@ from marker_video import free_spot
 
 
 def marker_rows(task_dir: Path, side: float) -> list[dict]:
-    from types import SimpleNamespace
 
     import trimesh
 
