@@ -14,18 +14,17 @@ def free_spot(gt: dict, K: np.ndarray, side: float) -> np.ndarray | None:
     """T_world_marker of a marker lying on the table (z = 0) in view and clear of every object at the first
     frame: the candidate nearest the camera's line of sight among those whose sheet lies inside the image
     with a margin and covers no object pixel."""
-    from video2robo.perception.marker import marker_image
+    from video2robo.perception.marker import printed_sheet
 
     h, w = gt["masks"].shape[1:]
     T_cam_world = np.linalg.inv(gt["T_world_cam"][0])
     objects = gt["masks"][0] != 0
-    half = side / 2 * marker_image(0, 240).shape[0] / 240
+    sheet = printed_sheet(side)[1]
     best, best_cost = None, np.inf
     centre = np.array([w / 2, h / 2])
     for x in np.arange(-0.5, 0.51, 0.02):
         for y in np.arange(-0.5, 0.51, 0.02):
-            corners = np.array([[x + a, y + b, 0.0] for a in (-half, half) for b in (-half, half)])
-            p = corners @ T_cam_world[:3, :3].T + T_cam_world[:3, 3]
+            p = (sheet + [x, y, 0.0]) @ T_cam_world[:3, :3].T + T_cam_world[:3, 3]
             if (p[:, 2] <= 0.05).any():
                 continue
             uv = (p @ K.T)[:, :2] / p[:, 2:3]

@@ -98,16 +98,22 @@ def marker_image(marker_id: int, pixels: int, dictionary: str = DEFAULT_DICTIONA
     return cv2.copyMakeBorder(img, *(cell * border_cells,) * 4, cv2.BORDER_CONSTANT, value=255)
 
 
+def printed_sheet(side: float, marker_id: int = 0, dictionary: str = DEFAULT_DICTIONARY) -> tuple[np.ndarray, np.ndarray]:
+    """(image, (4, 3) corners in the marker frame, in the detector's order) of the printed sheet: the
+    marker whose black square has side `side` (m), with its white quiet zone, which is part of the sheet."""
+    px = 240
+    tile = marker_image(marker_id, px, dictionary)
+    half = side / 2.0 * tile.shape[0] / px
+    return tile, np.array([[-half, half, 0.0], [half, half, 0.0], [half, -half, 0.0], [-half, -half, 0.0]])
+
+
 def paste_marker(image: np.ndarray, K: np.ndarray, T_cam_marker: np.ndarray, side: float, marker_id: int = 0,
                  dictionary: str = DEFAULT_DICTIONARY, keep: np.ndarray | None = None) -> np.ndarray:
     """`image` (RGB uint8) with the marker (and its white quiet zone) drawn flat at pose T_cam_marker,
     except over the pixels `keep` (what stands in front of it): synthetic views of a marker on the table."""
     import cv2
 
-    px = 240
-    tile = marker_image(marker_id, px, dictionary)
-    half = side / 2.0 * tile.shape[0] / px  # the quiet zone is part of the printed sheet
-    sheet = np.array([[-half, half, 0.0], [half, half, 0.0], [half, -half, 0.0], [-half, -half, 0.0]])
+    tile, sheet = printed_sheet(side, marker_id, dictionary)
     p = sheet @ T_cam_marker[:3, :3].T + T_cam_marker[:3, 3]
     if (p[:, 2] <= 1e-6).any():
         return image.copy()
