@@ -253,8 +253,8 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         save_ply(models[obj.name], out / obj.model)
 
     # 4. world frame and skills -------------------------------------------------------------------
-    from video2robo.parse.world import (T_world_target_rest, fill_invalid, robust_mean_pose, target_rests,
-                                        world_from_camera_motion, world_from_marker)
+    from video2robo.parse.world import (T_world_target_rest, fill_invalid, robust_mean_pose, target_in_first_camera,
+                                        target_rests, world_from_camera_motion, world_from_marker)
 
     tgt = target_name
     pts = {nm: models[nm].means.numpy() for nm in names}
@@ -273,8 +273,8 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         T_world_tgt = T_world_target_rest(pts[tgt])
     else:
         T_world_cam = world_from_marker(marker.T_cam_marker, T_cam_cam0)
-        ok = fits[tgt]["valid"] if fits[tgt]["valid"].any() else np.arange(n) == 0
-        T_world_tgt = robust_mean_pose(T_world_cam[ok] @ fits[tgt]["T_cam"][ok])
+        T_world_tgt = robust_mean_pose(np.linalg.inv(marker.T_cam_marker)
+                                       @ target_in_first_camera(fits[tgt]["T_cam"], fits[tgt]["valid"], T_cam_cam0))
         warnings += _marker_warnings(marker, cfg.marker, T_world_tgt, pts[tgt], tgt)
     poses = {"T_world_cam": T_world_cam}
     T_world = {}

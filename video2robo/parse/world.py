@@ -51,7 +51,7 @@ def robust_mean_pose(T: np.ndarray, inlier_angle: float = 0.15) -> np.ndarray:
 def target_rests(T_cam_target: np.ndarray, valid: np.ndarray, T_cam_cam0: np.ndarray, size: float) -> bool:
     """True when the target's fits, the camera's motion taken off, mostly stay at one pose: it rested
     throughout, and one pose (their robust mean) describes it better than any single noisy fit."""
-    T = np.linalg.inv(T_cam_cam0[valid]) @ T_cam_target[valid]
+    T = target_in_first_camera(T_cam_target, valid, T_cam_cam0)  # fewer than 3 (none fitted well): rests
     if len(T) < 3:
         return True
     ref = robust_mean_pose(T)
@@ -68,13 +68,20 @@ def T_world_target_rest(model_points: np.ndarray) -> np.ndarray:
     return T
 
 
+def target_in_first_camera(T_cam_target: np.ndarray, valid: np.ndarray, T_cam_cam0: np.ndarray) -> np.ndarray:
+    """(k, 4, 4) the resting target's well-fitted poses with the camera's motion taken off (in the first
+    camera's frame), or its first pose alone when no frame fitted well: what its one rest pose is the
+    robust mean of."""
+    return np.linalg.inv(T_cam_cam0[valid]) @ T_cam_target[valid] if valid.any() else T_cam_target[:1]
+
+
 def world_from_camera_motion(T_cam_target: np.ndarray, valid: np.ndarray, target_points: np.ndarray,
                              T_cam_cam0: np.ndarray) -> np.ndarray:
     """T_world_cam per frame from the camera's motion relative to the first frame (identity for a fixed
     camera), with the world anchored on the target, which rests on the table throughout the video: its
     pose in the first camera's frame is the robust mean over its well-fitted frames."""
-    T_cam0_target = np.linalg.inv(T_cam_cam0[valid]) @ T_cam_target[valid] if valid.any() else T_cam_target[:1]
-    T_world_cam0 = T_world_target_rest(target_points) @ np.linalg.inv(robust_mean_pose(T_cam0_target))
+    T_world_cam0 = T_world_target_rest(target_points) @ np.linalg.inv(robust_mean_pose(
+        target_in_first_camera(T_cam_target, valid, T_cam_cam0)))
     return T_world_cam0 @ np.linalg.inv(T_cam_cam0)
 
 
