@@ -4,7 +4,7 @@ Reads the synthetic videos `benchmarks/pose_accuracy.py` leaves in its --work (T
 ground truth, meshes). Into each first frame a printed marker (--side, default 8 cm, with its white
 quiet zone) is drawn flat on the table in front of the objects, behind whatever stands in front of it;
 parse's marker step then finds its pose (perception.marker), lifts each object's weight-free single-view
-model with the marker's up and sizes it to stand on the marker's table (parse.pipeline._extent_on_marker,
+model with the marker's up and sizes it to stand on the marker's table (parse.models.extent_on_marker,
 parse.world.scale_to_plane). The table gives the marker's own pose error, and per object the lifted
 model's depth (the distance of its centre from the camera, which the size sets: one view fixes an
 object's size only up to its distance) and height (its extent along the table's up) against the truth,
@@ -27,9 +27,9 @@ def marker_rows(task_dir: Path, side: float) -> list[dict]:
 
     import trimesh
 
-    from video2robo.parse.pipeline import _extent_on_marker
+    from video2robo.parse.models import extent_on_marker
     from video2robo.perception.marker import detect_marker, paste_marker
-    from video2robo.reconstruct import single_view_model
+    from video2robo.reconstruct.backends import get_model_builder
     from video2robo.synth.output import read_gt
     from video2robo.video import read_video
 
@@ -54,9 +54,10 @@ def marker_rows(task_dir: Path, side: float) -> list[dict]:
     rows = []
     for o in summary["objects"]:
         mask = gt["masks"][0] == o["label"]
-        lift = functools.partial(single_view_model, first.astype(np.float32) / 255, mask, K, up=found.up)
+        build = functools.partial(get_model_builder("single-view").build, first.astype(np.float32) / 255, mask, K,
+                                  up=found.up)
         warnings: list[str] = []
-        extent = _extent_on_marker(lift, found, o["name"], warnings)
+        extent = extent_on_marker(build, found, o["name"], warnings)
         row = dict(marker, object=o["name"], diameter=float(o["diameter"]), extent=np.nan, depth_ratio=np.nan,
                    height=np.nan, true_height=np.nan)
         vertices = np.asarray(trimesh.load(video / o["mesh"], force="mesh").vertices)
@@ -64,8 +65,9 @@ def marker_rows(task_dir: Path, side: float) -> list[dict]:
         true_points = vertices @ T_true[:3, :3].T + T_true[:3, 3]
         row["true_height"] = float(np.ptp(true_points @ T_cam_marker[:3, 2]))
         if extent is not None:
-            g, T_cam_obj, _ = lift(extent)
-            points = g.means.numpy().astype(np.float64) @ T_cam_obj[:3, :3].T + T_cam_obj[:3, 3]
+            lifted = build(extent)
+            T_cam_obj = lifted.T_cam_obj
+            points = lifted.gaussians.means.numpy().astype(np.float64) @ T_cam_obj[:3, :3].T + T_cam_obj[:3, 3]
             row.update(extent=float(extent), height=float(np.ptp(points @ found.up)),
                        depth_ratio=float(np.linalg.norm(points.mean(0)) / np.linalg.norm(true_points.mean(0))))
         row["up_world_deg"] = float(np.degrees(np.arccos(np.clip(up_world[2], -1, 1))))

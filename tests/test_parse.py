@@ -114,6 +114,44 @@ def test_parse_without_a_task_tracks_renamed_objects(place_video, tmp_path):
     assert abs(T_fit[2, 3] - T_gt[2, 3]) < 0.02  # the can's height over the plate's frame
 
 
+def test_parse_builds_a_model_with_an_image_to_3d_backend(place_video, tmp_path, fake_trellis, monkeypatch):
+    """--model-backend trellis (a stand-in generating the can's true shape in its own frame: z up, turned
+    50° about it, in a unit box): the generated model is sized by --size, its pose searched on the first
+    frame, and the can found where it truly stands; the plate keeps its model file."""
+    from dataclasses import replace
+
+    import torch
+
+    from video2robo.demo_folder import Demo
+    from video2robo.errors import UserError
+    from video2robo.gaussians import load_ply
+    from video2robo.parse import run_parse
+    from video2robo.reconstruct import model_from_file
+
+    can = model_from_file(place_video / "meshes" / "can.obj")
+    means = can.means.numpy()
+    extent = float(np.ptp(means, axis=0).max())
+    turn = np.eye(4)
+    turn[:2, :2] = [[np.cos(0.87), -np.sin(0.87)], [np.sin(0.87), np.cos(0.87)]]
+    calls = fake_trellis(can.transform(turn).scaled(1 / extent))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)  # the stand-in runs anywhere
+    (tmp_path / "ckpt").mkdir()
+    (tmp_path / "ckpt" / "pipeline.json").write_text("{}")
+    cfg, _ = _config(place_video, tmp_path / "demo", stride=2, max_frames=3)
+    cfg = replace(cfg, model=tuple(m for m in cfg.model if m.startswith("plate=")), size=(f"can={extent}",),
+                  model_backend="trellis", model_checkpoint=tmp_path / "ckpt")
+    with pytest.raises(UserError, match="never moves"):
+        run_parse(cfg, progress=False)
+    assert calls["mode"] == "RGBA"
+    demo = Demo.load(cfg.out)
+    assert {o.name: o.scale_source for o in demo.info.objects} == {"can": "known size", "plate": "model file"}
+    np.testing.assert_allclose(np.ptp(load_ply(cfg.out / "objects" / "can.ply").means.numpy(), axis=0).max(), extent,
+                               rtol=1e-4)
+    gt = np.load(place_video / "gt.npz")
+    true_centre = gt["T_cam_can"][0] @ np.append(0.5 * (means.min(0) + means.max(0)), 1)  # the model is box-centred
+    assert np.linalg.norm(demo.poses["T_cam_can"][0][:3, 3] - true_centre[:3]) < 0.015
+
+
 @pytest.mark.slow
 def test_parse_whole_video_finds_the_skills(place_video, tmp_path):
     from video2robo.demo_folder import Demo
@@ -215,6 +253,10 @@ def test_parse_sizes_single_view_models_and_the_world_from_a_marker(place_video,
                        "--prompt", "can:box=1,1,20,20", "--prompt", "plate:box=30,30,60,60"], "depth-anything"),
         (lambda v, d: [str(v / "video.mp4"), "--task", "place", "--depth-backend", "nope",
                        "--prompt", "can:box=1,1,20,20", "--prompt", "plate:box=30,30,60,60"], "unknown depth backend"),
+        (lambda v, d: [str(v / "video.mp4"), "--task", "place", "--model-backend", "nope",
+                       "--prompt", "can:box=1,1,20,20", "--prompt", "plate:box=30,30,60,60"], "unknown model backend"),
+        (lambda v, d: [str(v / "video.mp4"), "--task", "place", "--model-backend", "trellis",  # no such package here
+                       "--prompt", "can:box=1,1,20,20", "--prompt", "plate:box=30,30,60,60"], "'trellis'"),
     ],
 )
 def test_bad_input_is_one_line_exit_2(place_video, tmp_path, make_args, needle):

@@ -36,7 +36,12 @@ class ParseConfig:
     model: tyro.conf.UseAppendAction[Tuple[str, ...]] = ()
     """Object model files: NAME=PATH[@SCALE] (mesh OBJ/PLY/GLB or 3DGS PLY; SCALE metres per unit)."""
     size: tyro.conf.UseAppendAction[Tuple[str, ...]] = ()
-    """Metric scale hints: NAME=METRES, the object's largest extent (for single-view models)."""
+    """Metric scale hints: NAME=METRES, the object's largest extent (for built models, see --model-backend)."""
+    model_backend: str = "single-view"
+    """How an object without --model gets one from its first-frame crop and mask: single-view (no weights:
+    its silhouette lifted into a closed pillow) or trellis (an image-to-3D model from --model-checkpoint;
+    needs a CUDA GPU and the trellis package)."""
+    model_checkpoint: Optional[Path] = None
     depth_dir: Optional[Path] = None
     """Folder of per-frame depth maps (16-bit PNG in millimetres or .npy in metres), sorted by name."""
     depth_backend: Optional[str] = None

@@ -7,7 +7,6 @@ the run (or Ctrl-C) loses nothing already produced.
 
 from __future__ import annotations
 
-import functools
 import json
 import math
 import time
@@ -19,6 +18,7 @@ from video2robo.demo_folder import DemoInfo, DemoObject, Skills, load_arrays, sa
 from video2robo.errors import UserError
 from video2robo.io_utils import atomic_path
 from video2robo.parse.config import ParseConfig
+from video2robo.parse.models import model_builder, object_models, parse_named
 
 PHONE_FOV_DEG = 66.0
 NO_TASK = "none"  # --task none: trajectories only, no skills
@@ -60,16 +60,6 @@ def _intrinsics(cfg: ParseConfig, orig_w: int, orig_h: int, w: int, h: int, warn
     return np.array([[f, 0, w / 2], [0, f, h / 2], [0, 0, 1.0]]), source
 
 
-def _parse_named(items, what: str) -> dict[str, str]:
-    out = {}
-    for item in items:
-        if "=" not in item:
-            raise UserError(f"--{what} '{item}' must look like NAME=VALUE")
-        k, v = item.split("=", 1)
-        out[k.strip()] = v.strip()
-    return out
-
-
 def _load_depths(folder: Path, frame_indices: list[int], h: int, w: int) -> np.ndarray:
     import cv2
 
@@ -84,22 +74,6 @@ def _load_depths(folder: Path, frame_indices: list[int], h: int, w: int) -> np.n
         d = np.load(p).astype(np.float32) if p.suffix == ".npy" else cv2.imread(str(p), cv2.IMREAD_UNCHANGED).astype(np.float32) / 1000.0
         out[i] = cv2.resize(d, (w, h), interpolation=cv2.INTER_NEAREST)
     return out
-
-
-def _table_up(frames: np.ndarray, masks: dict, K: np.ndarray) -> np.ndarray | None:
-    """The table's up direction in the first camera's frame from the camera's motion, the objects'
-    first-frame masks (widened) left out; None when the camera hardly moved (perception.table_normal)."""
-    import cv2
-
-    from video2robo.perception.masks import disk
-    from video2robo.perception.table_normal import table_up_from_motion
-
-    objects = np.zeros(frames.shape[1:3], np.uint8)
-    for m in masks.values():
-        objects |= m[0].astype(np.uint8)
-    table = cv2.dilate(objects, disk(12)) == 0
-    grays = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
-    return table_up_from_motion(grays, table, K)
 
 
 def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
@@ -144,6 +118,8 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         if name not in names:
             raise UserError(f"task '{cfg.task}' needs a prompt for its {roles[name]} object '{name}' (prompted: "
                             f"{', '.join(names)}; --{roles[name]} NAME names another prompt as the {roles[name]})")
+    # loaded now, when some object needs a model built: a missing package or checkpoint fails before any work
+    builder = model_builder(cfg) if set(names) - set(parse_named(cfg.model, "model")) else None
     # without a task: the first prompt that is not the source anchors the world
     target_name = target_name or next((nm for nm in names if nm != source_name), names[0])
     out = Path(cfg.out)
@@ -179,57 +155,15 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
             raise UserError(f"object '{nm}' is never visible after segmentation; check its prompt on the first frame")
 
     # 2. object models ----------------------------------------------------------------------------
-    model_files = _parse_named(cfg.model, "model")
-    sizes = {k: float(v) for k, v in _parse_named(cfg.size, "size").items()}
-    from video2robo.gaussians import load_ply, save_ply
-    from video2robo.reconstruct import model_from_file, single_view_model
-
-    models, objects, first_poses, up_guessed = {}, [], {}, False
-    table_up = functools.cache(lambda: _table_up(frames, masks, K))  # measured once, for single-view models
-    (out / "work").mkdir(exist_ok=True)
-    for nm in names:
-        spec_str = model_files.get(nm)
-        key = {"model": spec_str, "size": sizes.get(nm), **base_key, **({} if spec_str else {"single_view": 2}),
-               **({"marker": marker.T_cam_marker.round(6).tolist()} if marker is not None and not spec_str else {})}
-        ply = out / "work" / f"model_{nm}.ply"
-        if spec_str:
-            path, _, sc = spec_str.partition("@")
-            scale_source = "model file"
-            if not prog.done(f"model_{nm}", key) or not ply.is_file():
-                save_ply(model_from_file(path, float(sc) if sc else 1.0), ply)
-        else:
-            up = marker.up if marker is not None else table_up()
-            lift = functools.partial(single_view_model, frames[0].astype(np.float32) / 255, masks[nm][0], K, up=up)
-            extent, scale_source = sizes.get(nm), "known size"
-            if extent is None and marker is not None:
-                extent, scale_source = _extent_on_marker(lift, marker, nm, warnings), "aruco"
-            if extent is None:
-                extent, scale_source = 0.1, "assumed"
-                warnings.append(f"object '{nm}': no model file and no --size; lifted from one view at an assumed 10 cm extent")
-            pose_file = out / "work" / f"model_{nm}_pose.npz"
-            if not prog.done(f"model_{nm}", key) or not ply.is_file() or not pose_file.is_file():
-                g, T_cam_obj, _ = lift(extent)
-                save_ply(g, ply)
-                save_arrays(pose_file, T_cam_obj=T_cam_obj, up_measured=np.array(up is not None))
-            lifted = load_arrays(pose_file)
-            if bool(lifted["up_measured"]):  # the view it was lifted from, its z the table's up: its first pose
-                first_poses[nm] = lifted["T_cam_obj"]
-            else:
-                # image up is no better a guess than the first frame's search (a camera looking down 40° put
-                # the table plane edge-on and the camera tracker found no motion in three synthetic videos)
-                up_guessed = True
-        prog.mark(f"model_{nm}", key)
-        models[nm] = load_ply(ply)
-        objects.append(DemoObject(nm, roles.get(nm, "other"), f"objects/{nm}.ply", 1.0, scale_source))
-    if up_guessed:
-        warnings.append("single-view models: the camera moved too little to measure the table's up direction; "
-                        "their first poses are searched, so their up (the world's z) is uncertain")
+    built = object_models(cfg, builder, names, roles, frames, masks, K, marker, out, prog, base_key, warnings)
+    models, objects, first_poses = built.models, built.objects, built.first_poses
 
     # 3. poses ------------------------------------------------------------------------------------
     depths = _load_depths(cfg.depth_dir, frame_indices, h, w) if cfg.depth_dir else None
     if depth_backend is not None:
         depths = _estimated_depths(cfg, depth_backend, frames, out, prog, base_key, progress)
-    key = {"models": {nm: model_files.get(nm) for nm in names}, "sizes": {nm: sizes.get(nm) for nm in names},
+    key = {"models": {nm: built.files.get(nm) for nm in names}, "sizes": {nm: built.sizes.get(nm) for nm in names},
+           "model_backend": [cfg.model_backend, str(cfg.model_checkpoint)],
            "fit": repr(cfg.fit), "K": K.round(6).tolist(), "depth": str(cfg.depth_dir),
            "depth_backend": [cfg.depth_backend, str(cfg.depth_checkpoint)], **base_key, "tracking": 5,
            "camera": cfg.camera}
@@ -246,6 +180,8 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         prog.mark("fit", key)
     fits = {nm: load_arrays(out / "work" / f"fit_{nm}.npz") for nm in names}
     camera = load_arrays(out / "work" / "camera.npz")
+    from video2robo.gaussians import save_ply
+
     for obj in objects:  # final models carry the fitted metric scale (1 unless depth made it observable)
         scale = float(fits[obj.name]["scale"])
         models[obj.name] = models[obj.name].scaled(scale) if abs(scale - 1) > 1e-9 else models[obj.name]
@@ -289,7 +225,7 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         if fits[nm]["valid"].mean() < 0.5:
             warnings.append(f"object '{nm}': only {fits[nm]['valid'].mean():.0%} of frames fitted well (silhouette IoU >= "
                             f"{cfg.fit.valid_iou}); the rest are interpolated")
-    size_warnings = _size_warnings(objects, fits, pts, masks, sizes)
+    size_warnings = _size_warnings(objects, fits, pts, masks, built.sizes)
     warnings += size_warnings
     skills, skill_error = None, None
     if cfg.task == NO_TASK:
@@ -360,21 +296,6 @@ def _marker(cfg: ParseConfig, first: np.ndarray, K: np.ndarray):
         raise UserError(f"--marker: no ArUco marker ({which}) found in the first frame; check --marker-dict and "
                         "--marker-id, and that the whole marker lies flat and sharp in view (or leave out --marker)")
     return found
-
-
-def _extent_on_marker(lift, marker, name: str, warnings: list[str]) -> float | None:
-    """The extent at which the single-view model `lift(extent)` stands on the marker's table plane at the
-    first frame (parse.world.scale_to_plane), or None (with a warning) when no size puts it there."""
-    from video2robo.parse.world import scale_to_plane
-
-    guess = 0.1
-    g, T_cam_obj, _ = lift(guess)
-    s = scale_to_plane(marker.plane, T_cam_obj, g.means.numpy().astype(np.float64))
-    if not (math.isfinite(s) and 0.05 < s < 20):
-        warnings.append(f"object '{name}': no size puts its single-view model on the marker's table (it may not rest "
-                        "on the table at the first frame); pass --size")
-        return None
-    return guess * s
 
 
 def _marker_warnings(marker, side: float, T_world_target: np.ndarray, target_points: np.ndarray, name: str) -> list[str]:

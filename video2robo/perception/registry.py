@@ -49,7 +49,8 @@ TRACKERS: dict[str, Callable[..., PointTracker]] = {"lk": _lk, "cotracker3": _co
 DEPTH_BACKENDS: dict[str, Callable[..., Any]] = {"depth-anything": _depth_anything}  # no default: depth is optional
 
 
-def _make(kind: str, table: dict, name: str, kwargs: dict):
+def make_named(kind: str, table: dict, name: str, kwargs: dict):
+    """table[name](**kwargs), with a one-line UserError for an unknown name or a misspelt option."""
     if name not in table:
         raise UserError(f"unknown {kind} '{name}'; choose one of: {', '.join(sorted(table))}")
     try:
@@ -60,14 +61,14 @@ def _make(kind: str, table: dict, name: str, kwargs: dict):
 
 def get_segmenter(name: str = "grabcut", **options: Any) -> Segmenter:
     """A segmenter by name; `options` are its option fields (e.g. iterations=5, or checkpoint=PATH)."""
-    return _make("segmenter", SEGMENTERS, name, options)
+    return make_named("segmenter", SEGMENTERS, name, options)
 
 
 def get_tracker(name: str = "lk", **options: Any) -> PointTracker:
     """A point tracker by name; `options` are its option fields (e.g. win_size=15, or checkpoint=PATH)."""
-    return _make("tracker", TRACKERS, name, options)
+    return make_named("tracker", TRACKERS, name, options)
 
 
 def get_depth_backend(name: str, **options: Any):
     """A monocular depth backend by name (`depth(image)` → metres); `options`: e.g. checkpoint=DIR."""
-    return _make("depth backend", DEPTH_BACKENDS, name, options)
+    return make_named("depth backend", DEPTH_BACKENDS, name, options)
