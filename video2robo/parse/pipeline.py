@@ -18,7 +18,7 @@ from video2robo.demo_folder import DemoInfo, DemoObject, Skills, load_arrays, sa
 from video2robo.errors import UserError
 from video2robo.io_utils import atomic_path
 from video2robo.parse.config import ParseConfig
-from video2robo.parse.models import model_builder, object_models, parse_named
+from video2robo.parse.models import ASSUMED_EXTENT_M, model_builder, object_models, parse_named
 
 PHONE_FOV_DEG = 66.0
 NO_TASK = "none"  # --task none: trajectories only, no skills
@@ -163,7 +163,7 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     if depth_backend is not None:
         depths = _estimated_depths(cfg, depth_backend, frames, out, prog, base_key, progress)
     key = {"models": {nm: built.files.get(nm) for nm in names}, "sizes": {nm: built.sizes.get(nm) for nm in names},
-           "model_backend": [cfg.model_backend, str(cfg.model_checkpoint)],
+           "model_backend": None if builder is None else [cfg.model_backend, str(cfg.model_checkpoint)],
            "fit": repr(cfg.fit), "K": K.round(6).tolist(), "depth": str(cfg.depth_dir),
            "depth_backend": [cfg.depth_backend, str(cfg.depth_checkpoint)], **base_key, "tracking": 5,
            "camera": cfg.camera}
@@ -311,7 +311,7 @@ def _marker_warnings(marker, side: float, T_world_target: np.ndarray, target_poi
 
 
 def _size_warnings(objects: list[DemoObject], fits: dict, pts: dict, masks: dict, sizes: dict[str, float]) -> list[str]:
-    """A warning for each object whose size was guessed (single-view model: --size, or the assumed
+    """A warning for each object whose size was guessed (built model: --size, or the assumed
     10 cm) and disagrees with the size at which it would stand on the table beside an object of known
     size (a model file) in the first frame (parse.world.scale_to_stand), with the size to pass instead:
     a wrong size hint puts the object at the wrong depth (a tray sized 45 cm sat 40 cm behind the can
@@ -329,7 +329,7 @@ def _size_warnings(objects: list[DemoObject], fits: dict, pts: dict, masks: dict
         ref = known[0]
         s = scale_to_stand(fits[ref]["T_cam"][0], pts[ref], fits[o.name]["T_cam"][0], pts[o.name])
         if math.isfinite(s) and abs(math.log(s)) > math.log(1.2):
-            size = sizes.get(o.name, 0.1)
+            size = sizes.get(o.name, ASSUMED_EXTENT_M)
             out.append(f"object '{o.name}': its size ({size:g} m, {o.scale_source}) puts it {'below' if s < 1 else 'above'} "
                        f"the table '{ref}' stands on; if it rests on the table in the first frame, pass --size "
                        f"{o.name}={s * size:.2f}")

@@ -70,6 +70,15 @@ def get_model_builder(name: str = "single-view", **options: Any) -> ModelBuilder
     return make_named("model backend", MODEL_BUILDERS, name, options)
 
 
+def upright_in_camera(up: np.ndarray) -> np.ndarray:
+    """R_cam_obj of an object frame whose z is `up` (camera frame) and whose x is image right made
+    orthogonal to it: the frame a model built from one view is given."""
+    z = np.asarray(up, np.float64) / np.linalg.norm(up)
+    x = np.array([1.0, 0.0, 0.0]) - z[0] * z
+    x /= np.linalg.norm(x)
+    return np.stack([x, np.cross(z, x), z], axis=1)
+
+
 def place_in_view(points: np.ndarray, mask: np.ndarray, K: np.ndarray, extent_m: float,
                   up: np.ndarray | None) -> np.ndarray:
     """T_cam_obj putting an object-frame model (z up, its points `points`) on the viewing ray of the mask's
@@ -80,10 +89,7 @@ def place_in_view(points: np.ndarray, mask: np.ndarray, K: np.ndarray, extent_m:
     f = 0.5 * (K[0, 0] + K[1, 1])
     depth = f * extent_m / extent_px
     ray = np.linalg.inv(K) @ np.array([xs.mean() + 0.5, ys.mean() + 0.5, 1.0])
-    z = np.array([0.0, -1.0, 0.0]) if up is None else np.asarray(up, np.float64) / np.linalg.norm(up)
-    x = np.array([1.0, 0.0, 0.0]) - z[0] * z
-    x /= np.linalg.norm(x)
     T = np.eye(4)
-    T[:3, :3] = np.stack([x, np.cross(z, x), z], axis=1)
+    T[:3, :3] = upright_in_camera(np.array([0.0, -1.0, 0.0]) if up is None else up)
     T[:3, 3] = ray * depth - T[:3, :3] @ (0.5 * (points.min(0) + points.max(0)))  # its box's centre on the ray
     return T

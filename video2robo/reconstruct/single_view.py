@@ -62,10 +62,9 @@ def single_view_model(rgb: np.ndarray, mask: np.ndarray, K: np.ndarray, extent_m
         # can video's tray, and put the table plane edge-on to the camera (session 14's note)
         R_cam_obj = np.stack([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]], axis=1)
     else:  # z = the table's up, x = camera x made orthogonal to it, y = z × x
-        z = np.asarray(up, np.float64) / np.linalg.norm(up)
-        x = np.array([1.0, 0.0, 0.0]) - z[0] * z
-        x /= np.linalg.norm(x)
-        R_cam_obj = np.stack([x, np.cross(z, x), z], axis=1)
+        from video2robo.reconstruct.backends import upright_in_camera
+
+        R_cam_obj = upright_in_camera(up)
     T_cam_obj = np.eye(4)
     T_cam_obj[:3, :3], T_cam_obj[:3, 3] = R_cam_obj, centre
     local = (points - centre) @ R_cam_obj
