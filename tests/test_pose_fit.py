@@ -191,6 +191,49 @@ def test_a_rest_missed_while_tracking_is_searched_at_the_end_and_taken_back_over
     assert o.resettled[5] and not o.unsettled
 
 
+@pytest.mark.parametrize("hand_at_end", [0.0, 0.3])
+def test_the_let_go_last_pose_goes_back_over_the_hold_under_the_hand(box_scene, hand_at_end):
+    """Put down at frame 3 and pressed there by the hand until the last frame: held (its tracks still)
+    but fitted 3 cm above its true place to the part the hand left visible. Let go in the last frame,
+    where its fit is right, that pose goes back over the hold; while the hand is still on it, nothing
+    changes (the carried frames before never do)."""
+    from video2robo.parse.fit_video import TrackingOptions, _Object
+    from video2robo.parse.settle import settle_at_end
+
+    model, K, T_true, frame = box_scene
+    image = (frame.rgb * 255).astype(np.uint8)
+    gray = image.mean(-1).astype(np.uint8)
+    n_frames, opt = 6, TrackingOptions()
+    up = T_true[:3, 2]
+    pressed, carried = T_true.copy(), T_true.copy()
+    pressed[:3, 3] += 0.03 * up
+    carried[:3, 3] += [0.04, 0.0, -0.02]
+    o = _Object("box", model, K, FitConfig(), n_frames, 0, False, opt)
+    o.T[:] = [T_true, carried, carried, pressed, pressed, T_true]
+    o.T0 = list(o.T)
+    o.valid[:] = True
+    o.held[:] = [False, False, False, True, True, False]
+    o.hand[:] = [np.nan, 0.3, 0.3, 0.3, 0.3, hand_at_end]
+    o.residual[:] = 0.05
+    top = frame.mask & (np.cumsum(frame.mask, axis=0) <= 5)  # what the hand leaves visible
+    o.used = np.stack([frame.mask, frame.mask, frame.mask, top, top, frame.mask])
+    o.ignored = np.zeros_like(o.used)
+    o.fitter.history = list(o.T)
+    o.unsettled, o.searches = True, opt.settle_searches
+    foot = T_true[:3, :3] @ np.array([0.0, 0.0, -0.015]) + T_true[:3, 3]
+    C = np.repeat(np.eye(4)[None], n_frames, axis=0)
+    settle_at_end(o, image, None, C, gray, (up, foot), [], opt)
+    for k in (1, 2):
+        np.testing.assert_array_equal(o.T[k], carried)
+    for k in (3, 4):
+        if hand_at_end:
+            np.testing.assert_array_equal(o.T[k], pressed)
+        else:
+            np.testing.assert_allclose(o.T[k], o.T[5], atol=1e-9)
+            assert np.linalg.norm(o.T[k][:3, 3] - T_true[:3, 3]) < 0.005
+    assert (o.rests[-1] == (3, 5)) == (not hand_at_end)
+
+
 def test_a_rest_searched_afresh_goes_back_over_the_untouched_frames_before_its_held_run(box_scene):
     """Put down at frame 3 and tracked 4 cm off from there (held at 3 and 5, a re-fit at 4 between); its
     rest searched afresh at frame 5 replaces frames 3-5, which the hand did not touch, and not the

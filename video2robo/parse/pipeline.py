@@ -337,13 +337,14 @@ def _size_warnings(objects: list[DemoObject], fits: dict, pts: dict, masks: dict
 
 
 def release_at_end(src: str, skills: Skills | None, n: int) -> list[str]:
-    """A warning when the release is the last of the n processed frames: the source's fit never came to
-    rest before the video ended, so the release and the task segment's end are the video's end, not seen."""
+    """A warning when the release is the last of the n processed frames: the source's fit came to rest,
+    or the hand let go of it, only as the video ended, so the release and the task segment's end may be
+    the video's end rather than seen."""
     if skills is None or skills.release_frame < n - 1:
         return []
-    return [f"the release of '{src}' is the video's last frame: its fit never came to rest before the end "
-            "(the video stops while the hand still holds it, or its track was off while it was set down); "
-            "check overlay.mp4 near the end"]
+    return [f"the release of '{src}' is the video's last frame: its fit came to rest, or the hand let go of it, "
+            "only then (the video stops while the hand still holds it, or its track was off while it was set "
+            "down); check overlay.mp4 near the end"]
 
 
 def _skills(src: str, tgt: str, T_world: dict, pts: dict, fits: dict, fps: float, poses: dict) -> tuple[Skills | None, str | None]:

@@ -157,8 +157,33 @@ def settle_at_end(o: _Object, image: np.ndarray, depth: np.ndarray | None, C: np
     frame = stored_frame(o, image, depth, i)
     o.searches = min(o.searches, opt.settle_searches - 1)
     changed = resettle(o, i, frame, image, C, gray, plane, others, opt, rest_start=_explained_since)
+    changed = _end_pose_back_over_hold(o, i, C, opt) or changed
     o.resettled[i] |= changed
     o.unsettled = not changed
+    return changed
+
+
+def _end_pose_back_over_hold(o: _Object, i: int, C: np.ndarray, opt: TrackingOptions) -> bool:
+    """The last frame's pose (searched afresh or tracked), when let go of (`hand` below `settle_hand`)
+    and fitting its mask at least `settle_rest_iou`, taken back over the held run before it (and before
+    the frames already at that pose): held, the object did not move there (its tracks were still), so it
+    stood where the uncovered last frame shows it, whatever was fitted to the part the hand left visible
+    (a real can pressed onto a tray, held 3.6 cm above it under the hand for 8 frames, then let go in the
+    video's last frame). Returns whether poses changed."""
+    if not o.valid[i] or 1.0 - o.residual[i] < opt.settle_rest_iou or not o.hand[i] < opt.settle_hand:
+        return False
+    T0 = np.linalg.inv(C[i]) @ o.T[i]
+
+    def there(k: int) -> bool:
+        return np.allclose(np.linalg.inv(C[k]) @ o.T[k], T0, atol=1e-9)
+
+    j, changed = i, False
+    while j - 1 > o.first and (o.held[j - 1] or there(j - 1)):
+        j -= 1
+        if not there(j):
+            o.T[j], changed = C[j] @ T0, True
+    if changed:
+        o.rests = [r for r in o.rests if r[1] != i] + [(j, i)]
     return changed
 
 
