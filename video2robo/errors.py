@@ -19,3 +19,19 @@ class BackendUnavailable(UserError):
         )
         self.backend = backend
         self.package = package
+
+
+def local_checkpoint(path, backend: str, needs: str, how: str, inside: str | None = None):
+    """The Path of an optional backend's local checkpoint, or a one-line UserError: none given (`needs`:
+    what it must be, `how`: how to pass it) or not there (a file; with `inside`, a folder holding that
+    file). Weights are never downloaded, so a missing one is the user's to supply."""
+    from pathlib import Path
+
+    if path is None:
+        raise UserError(f"{backend} needs a local checkpoint {needs}; pass {how}")
+    p = Path(path)
+    if inside is None and not p.is_file():
+        raise UserError(f"{backend}: checkpoint not found: {p}")
+    if inside is not None and not (p / inside).is_file():
+        raise UserError(f"{backend}: checkpoint not found: {p} holds no {inside} (give the folder {needs})")
+    return p

@@ -20,7 +20,7 @@ from typing import Sequence
 import numpy as np
 from tqdm import tqdm
 
-from video2robo.errors import BackendUnavailable, UserError
+from video2robo.errors import BackendUnavailable, local_checkpoint
 from video2robo.perception.pixels import from_cv, to_cv
 from video2robo.perception.track import FrameCallback, Tracks
 
@@ -50,12 +50,8 @@ class CoTracker3Tracker:
             from cotracker.predictor import CoTrackerPredictor
         except ImportError as exc:
             raise BackendUnavailable("cotracker3", "cotracker", INSTALL, reason=str(exc)) from exc
-        if opt.checkpoint is None:
-            raise UserError("tracker 'cotracker3' needs a local checkpoint file (scaled_offline.pth); "
-                            "pass checkpoint=PATH")
-        ckpt = Path(opt.checkpoint)
-        if not ckpt.is_file():
-            raise UserError(f"CoTracker3 checkpoint not found: {ckpt}")
+        ckpt = local_checkpoint(opt.checkpoint, "tracker 'cotracker3'", "file (scaled_offline.pth)",
+                                "--tracker-checkpoint PATH")
         self.options = opt
         self.model = CoTrackerPredictor(checkpoint=str(ckpt), offline=True, window_len=opt.window_len).to(opt.device)
 

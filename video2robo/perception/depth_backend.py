@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from video2robo.errors import BackendUnavailable, UserError
+from video2robo.errors import BackendUnavailable, UserError, local_checkpoint
 
 INSTALL = "pip install 'transformers>=4.45'"
 
@@ -41,14 +41,9 @@ class DepthAnything:
             from transformers import AutoImageProcessor, AutoModelForDepthEstimation
         except ImportError as exc:
             raise BackendUnavailable("depth-anything", "transformers", INSTALL, reason=str(exc)) from exc
-        if opt.checkpoint is None:
-            raise UserError("depth backend 'depth-anything' needs a local checkpoint folder (e.g. "
-                            "Depth-Anything-V2-Metric-Indoor-Base-hf); pass --depth-checkpoint DIR")
-        folder = Path(opt.checkpoint)
+        folder = local_checkpoint(opt.checkpoint, "depth backend 'depth-anything'", "of a Hugging Face model (e.g. "
+                                  "Depth-Anything-V2-Metric-Indoor-Base-hf)", "--depth-checkpoint DIR", inside="config.json")
         config = folder / "config.json"
-        if not config.is_file():
-            raise UserError(f"Depth Anything checkpoint not found: {folder} holds no config.json (give the "
-                            "folder of a Hugging Face model)")
         try:
             kind = json.loads(config.read_text()).get("depth_estimation_type", "relative")
         except (OSError, json.JSONDecodeError) as exc:

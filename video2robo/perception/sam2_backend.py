@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from video2robo.errors import BackendUnavailable, UserError
+from video2robo.errors import BackendUnavailable, UserError, local_checkpoint
 from video2robo.perception.masks import clean_mask
 from video2robo.perception.prompts import ObjectPrompt
 
@@ -55,12 +55,8 @@ class Sam2Segmenter:
             from sam2.sam2_image_predictor import SAM2ImagePredictor
         except ImportError as exc:
             raise BackendUnavailable("sam2", "sam2", INSTALL, reason=str(exc)) from exc
-        if opt.checkpoint is None:
-            raise UserError("segmenter 'sam2' needs a local checkpoint file (e.g. sam2.1_hiera_large.pt); "
-                            "pass checkpoint=PATH")
-        ckpt = Path(opt.checkpoint)
-        if not ckpt.is_file():
-            raise UserError(f"SAM2 checkpoint not found: {ckpt}")
+        ckpt = local_checkpoint(opt.checkpoint, "segmenter 'sam2'", "file (e.g. sam2.1_hiera_large.pt)",
+                                "--segmenter-checkpoint PATH")
         config = opt.config or _CONFIGS.get(ckpt.stem)
         if config is None:
             raise UserError(f"cannot infer the SAM2 config from checkpoint name '{ckpt.name}'; "

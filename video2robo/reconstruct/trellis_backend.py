@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from video2robo.errors import BackendUnavailable, UserError
+from video2robo.errors import BackendUnavailable, UserError, local_checkpoint
 from video2robo.reconstruct.backends import LiftedModel, place_in_view
 
 INSTALL = ("git clone --recurse-submodules https://github.com/microsoft/TRELLIS && (cd TRELLIS && . ./setup.sh "
@@ -48,13 +48,9 @@ class TrellisBuilder:
             from trellis.pipelines import TrellisImageTo3DPipeline
         except ImportError as exc:
             raise BackendUnavailable("trellis", "trellis", INSTALL, reason=str(exc)) from exc
-        if opt.checkpoint is None:
-            raise UserError("model backend 'trellis' needs a local checkpoint folder (TRELLIS-image-large); pass "
-                            "--model-checkpoint DIR")
-        folder = Path(opt.checkpoint)
-        if not (folder / "pipeline.json").is_file():  # TRELLIS reads any other path as a Hub id and downloads
-            raise UserError(f"TRELLIS checkpoint not found: {folder} holds no pipeline.json (give the folder of "
-                            "TRELLIS-image-large)")
+        # TRELLIS reads a path without pipeline.json as a Hub id, and downloads
+        folder = local_checkpoint(opt.checkpoint, "model backend 'trellis'", "of TRELLIS-image-large",
+                                  "--model-checkpoint DIR", inside="pipeline.json")
         import torch
 
         if opt.device.startswith("cuda") and not torch.cuda.is_available():
