@@ -119,6 +119,19 @@ def test_fill_invalid_interpolates_and_holds_ends():
     assert (filled[valid] == T[valid]).all()
 
 
+def test_fill_invalid_interpolates_where_a_resting_object_stays_put():
+    """A resting object seen from a turning, moving camera: an invalid frame filled in the first camera's
+    frame is exactly where the object rests; filled as seen, it moves with the camera."""
+    T0 = make_pose(axis_angle_to_rotmat(np.array([-2.0, 0.1, 0])), np.array([0.05, 0.1, 0.7]))
+    C = np.stack([make_pose(axis_angle_to_rotmat(np.array([0.0, 0.02 * k * k, 0.01 * k])), np.array([0.03 * k, 0, 0]))
+                  for k in range(6)])
+    T = C @ T0
+    valid = np.ones(6, bool)
+    valid[2:4] = False
+    np.testing.assert_allclose(fill_invalid(T, valid, C), T, atol=1e-12)
+    assert np.linalg.norm(fill_invalid(T, valid)[2, :3, 3] - T[2, :3, 3]) > 0.003
+
+
 def test_world_from_static_target():
     T_cam_target = np.repeat(make_pose(axis_angle_to_rotmat(np.array([-2.2, 0, 0])), np.array([0, 0.1, 0.8]))[None], 10, axis=0)
     T_cam_target[3, :3, 3] += 0.05  # one bad fit

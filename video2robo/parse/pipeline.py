@@ -215,7 +215,7 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     poses = {"T_world_cam": T_world_cam}
     T_world = {}
     for nm in names:
-        T_cam = fill_invalid(fits[nm]["T_cam"], fits[nm]["valid"])
+        T_cam = fill_invalid(fits[nm]["T_cam"], fits[nm]["valid"], T_cam_cam0)
         if nm == tgt and rests:  # resting target: one pose in the world for the whole video
             T_cam = np.linalg.inv(T_world_cam) @ T_world_tgt
         poses[f"T_cam_{nm}"], poses[f"residual_{nm}"], poses[f"valid_{nm}"] = T_cam, fits[nm]["residual"], fits[nm]["valid"]
