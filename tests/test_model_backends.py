@@ -90,3 +90,7 @@ def test_trellis_output_is_sized_thinned_and_placed_on_the_masks_ray(fake_trelli
     centre = T[:3, 3]  # on the ray through the mask's centroid, where 0.12 m spans its 61 px
     np.testing.assert_allclose(centre[2], 150.0 * 0.12 / 61, rtol=1e-6)
     np.testing.assert_allclose((K @ centre)[:2] / centre[2], [90.5, 50.5], atol=1e-6)
+    calls.clear()
+    np.testing.assert_allclose(builder.build(rgb, mask, K, 0.24, up=up).gaussians.means.numpy(),
+                               2 * lifted.gaussians.means.numpy(), rtol=1e-6)  # another size: the same shape...
+    assert not calls  # ...not generated again (sizing on a marker builds twice)

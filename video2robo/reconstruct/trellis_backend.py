@@ -16,6 +16,7 @@ run its own background removal (which would download another model).
 
 from __future__ import annotations
 
+import hashlib
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,6 +64,7 @@ class TrellisBuilder:
                             "must also be in torch hub's cache (TORCH_HOME)") from None
         self.pipeline.to(torch.device(opt.device))
         self.options = opt
+        self._generated = None  # (key of the RGBA input, its thinned Gaussians)
 
     def build(self, rgb, mask, K, extent_m, up) -> LiftedModel:
         from PIL import Image
@@ -72,13 +74,17 @@ class TrellisBuilder:
         if mask.sum() < 16:
             raise UserError("the first-frame mask is (almost) empty; give a prompt that covers the object")
         rgba = np.dstack([np.clip(rgb * 255 + 0.5, 0, 255), mask * 255.0]).astype(np.uint8)
-        out = self.pipeline.run(Image.fromarray(rgba, "RGBA"), seed=self.options.seed, formats=["gaussian"])
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "trellis.ply"
-            out["gaussian"][0].save_ply(str(path))  # its default transform writes z up
-            g = load_ply(path)
-        if len(g) > self.options.max_gaussians:  # the most opaque: they make the silhouette and the colours
-            g = g.select(np.sort(np.argsort(-g.opacities.numpy())[: self.options.max_gaussians]))
+        key = hashlib.sha1(rgba.tobytes()).hexdigest()
+        if self._generated is None or self._generated[0] != key:  # sizing on a marker builds twice: generate once
+            out = self.pipeline.run(Image.fromarray(rgba, "RGBA"), seed=self.options.seed, formats=["gaussian"])
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "trellis.ply"
+                out["gaussian"][0].save_ply(str(path))  # its default transform writes z up
+                g = load_ply(path)
+            if len(g) > self.options.max_gaussians:  # the most opaque: they make the silhouette and the colours
+                g = g.select(np.sort(np.argsort(-g.opacities.numpy())[: self.options.max_gaussians]))
+            self._generated = (key, g)
+        g = self._generated[1]
         means = g.means.numpy().astype(np.float64)
         lo, hi = means.min(0), means.max(0)
         g = g.transform(_translation(-0.5 * (lo + hi))).scaled(extent_m / float((hi - lo).max()))
