@@ -98,6 +98,24 @@ def test_missing_demo_folder_is_a_user_error(tmp_path):
         generate_dataset(tmp_path / "nope", tmp_path / "out", num=1, progress=False)
 
 
+def test_demo_json_of_version_1_still_loads_and_a_newer_one_is_refused():
+    """Version 2 added each object's model_source; a version-1 demo.json (without it) loads as before,
+    and one newer than this code is refused with a one-line error."""
+    import json
+
+    from video2robo.demo_folder import VERSION, DemoInfo, DemoObject
+
+    info = DemoInfo(task="place", fps=10.0, width=4, height=3, K=np.eye(3).tolist(),
+                    objects=[DemoObject("can", "source", "objects/can.ply", 1.0, "known size", "trellis")], frame_indices=[0])
+    assert DemoInfo.from_json(info.to_json()).objects[0].model_source == "trellis"
+    old = json.loads(info.to_json())
+    old["version"] = 1
+    del old["objects"][0]["model_source"]
+    assert DemoInfo.from_json(json.dumps(old)).objects[0].model_source == ""
+    with pytest.raises(UserError, match="newer than this video2robo"):
+        DemoInfo.from_json(json.dumps({**old, "version": VERSION + 1}))
+
+
 def test_joint_transit_and_velocity_ratio_respect_limits():
     from video2robo.generate.trajectory import joint_transit, velocity_ratio
 

@@ -145,6 +145,7 @@ def test_parse_builds_a_model_with_an_image_to_3d_backend(place_video, tmp_path,
     assert calls["mode"] == "RGBA"
     demo = Demo.load(cfg.out)
     assert {o.name: o.scale_source for o in demo.info.objects} == {"can": "known size", "plate": "model file"}
+    assert {o.name: o.model_source for o in demo.info.objects} == {"can": "trellis", "plate": "file"}
     np.testing.assert_allclose(np.ptp(load_ply(cfg.out / "objects" / "can.ply").means.numpy(), axis=0).max(), extent,
                                rtol=1e-4)
     gt = np.load(place_video / "gt.npz")

@@ -4,7 +4,7 @@ Anyone may produce one with their own tracker. Layout (N processed frames, M obj
 
     <demo>/
       demo.json          format, version, source video, fps, image size, K, task, objects (name, role,
-                         model file, scale and its source), frame indices, skills, warnings
+                         model file and how it was made, scale and its source), frame indices, skills, warnings
       objects/<name>.ply object Gaussians in the object frame, metres (standard 3DGS PLY)
       poses.npz          T_cam_<name> (N,4,4), residual_<name> (N,), valid_<name> (N,) bool,
                          hand_<name> (N,) share of the object's surroundings a hand covers (NaN: unmeasured),
@@ -31,7 +31,7 @@ import numpy as np
 from video2robo.errors import UserError
 
 FORMAT = "video2robo-demo"
-VERSION = 1
+VERSION = 2  # 2: objects say how their model was made (model_source); version 1 folders still load
 
 
 @dataclass
@@ -41,6 +41,7 @@ class DemoObject:
     model: str = ""  # path of the PLY relative to the demo folder
     scale: float = 1.0  # metres per model unit applied when the model was saved (informational)
     scale_source: str = ""  # e.g. "model file", "known size", "aruco", "depth", "fit"
+    model_source: str = ""  # "file" (--model), or the backend that built it: "single-view", "trellis"
 
 
 @dataclass

@@ -39,7 +39,8 @@ def demo_from_gt(gt_folder: Path | str, out: Path | str, num_gaussians: int = DE
                 raise UserError(f"{gt_folder} lacks the mesh of '{name}' ({meshes.get(name)}); re-run `video2robo synth`")
             g = mesh_to_gaussians(meshes[name], num=num_gaussians, seed=0)
             save_ply(g, tmp / "objects" / f"{name}.ply")
-            objects.append(DemoObject(name=name, role=role, model=f"objects/{name}.ply", scale=1.0, scale_source="model file"))
+            objects.append(DemoObject(name=name, role=role, model=f"objects/{name}.ply", scale=1.0, scale_source="model file",
+                                      model_source="file"))
         n = len(gt["T_world_cam"])
         a, b = (int(x) for x in gt["task_frames"])
         poses = {f"T_cam_{k}": gt[f"T_cam_{k}"] for k in names}

@@ -127,7 +127,8 @@ def object_models(cfg, builder, names: list[str], roles: dict[str, str], frames:
                 up_guessed = True
         prog.mark(f"model_{nm}", key)
         result.models[nm] = load_ply(ply)
-        result.objects.append(DemoObject(nm, roles.get(nm, "other"), f"objects/{nm}.ply", 1.0, scale_source))
+        result.objects.append(DemoObject(nm, roles.get(nm, "other"), f"objects/{nm}.ply", 1.0, scale_source,
+                                         "file" if spec else builder.name))
     if up_guessed:
         warnings.append("built models: the camera moved too little to measure the table's up direction; their first "
                         "poses are searched, so their up (the world's z) is uncertain")

@@ -69,7 +69,8 @@ def write_report(folder: Path, demo, poses: dict, names: list[str], fit_times: d
         s = demo.skills
         marks = {"grasp": s.grasp_frame, "task start": s.task_segment[0], "task end": s.task_segment[1], "release": s.release_frame}
     rows = "".join(
-        f"<tr><td>{html.escape(o.name)}</td><td>{o.role}</td><td>{html.escape(o.scale_source)}</td>"
+        f"<tr><td>{html.escape(o.name)}</td><td>{o.role}</td><td>{html.escape(o.model_source)}</td>"
+        f"<td>{html.escape(o.scale_source)}</td>"
         f"<td>{np.mean(poses[f'valid_{o.name}']):.0%}</td><td>{1 - np.median(poses[f'residual_{o.name}']):.3f}</td>"
         f"<td>{fit_times.get(o.name, {}).get('init_s', float('nan')):.1f}</td>"
         f"<td>{fit_times.get(o.name, {}).get('track_s_per_frame', float('nan')):.2f}</td></tr>"
@@ -101,7 +102,7 @@ figure{{display:inline-block;margin:4px}} figcaption{{font-size:11px;text-align:
 intrinsics: {html.escape(demo.intrinsics_source)}; total {seconds:.0f} s.</p>
 <h2>Skills</h2>{skills}
 <h2>Warnings</h2><ul>{warn}</ul>
-<h2>Objects</h2><table><tr><th>object</th><th>role</th><th>scale from</th><th>frames fitted</th><th>median IoU</th><th>init s</th><th>track s/frame</th></tr>{rows}</table>
+<h2>Objects</h2><table><tr><th>object</th><th>role</th><th>model</th><th>scale from</th><th>frames fitted</th><th>median IoU</th><th>init s</th><th>track s/frame</th></tr>{rows}</table>
 <h2>Fit quality</h2>{''.join(plots)}
 <h2>Key frames (overlay)</h2>{_keyframes(folder / 'overlay.mp4', key)}
 <p>Full overlay: <a href="overlay.mp4">overlay.mp4</a>.</p></body></html>"""
