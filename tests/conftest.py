@@ -47,7 +47,8 @@ def fake_trellis(monkeypatch):
                 calls["device"] = str(device)
 
             def run(self, image, seed=42, formats=("mesh", "gaussian", "radiance_field")):
-                calls.update(image=np.asarray(image), mode=image.mode, seed=seed, formats=list(formats))
+                calls.update(image=np.asarray(image), mode=image.mode, seed=seed, formats=list(formats),
+                             runs=calls.get("runs", 0) + 1)
                 return {"gaussian": [Generated()]}
 
         package, pipelines = types.ModuleType("trellis"), types.ModuleType("trellis.pipelines")

@@ -94,3 +94,31 @@ def test_trellis_output_is_sized_thinned_and_placed_on_the_masks_ray(fake_trelli
     np.testing.assert_allclose(builder.build(rgb, mask, K, 0.24, up=up).gaussians.means.numpy(),
                                2 * lifted.gaussians.means.numpy(), rtol=1e-6)  # another size: the same shape...
     assert not calls  # ...not generated again (sizing on a marker builds twice)
+
+
+def test_a_generated_model_is_sized_to_stand_on_the_markers_table(fake_trellis, tmp_path):
+    """parse.models.extent_on_marker with the trellis backend: the size found puts the generated model's
+    lowest point on the table plane (the camera 60 cm above it, looking down 45°), from one generation."""
+    from types import SimpleNamespace
+
+    from video2robo.parse.models import extent_on_marker
+    from video2robo.parse.world import scale_to_plane
+
+    calls = fake_trellis(_bar())
+    (tmp_path / "pipeline.json").write_text("{}")
+    builder = get_model_builder("trellis", checkpoint=tmp_path, device="cpu")
+    up = np.array([0.0, -np.sqrt(0.5), -np.sqrt(0.5)])  # camera frame: image up and toward the camera
+    marker = SimpleNamespace(plane=(up, -0.6 * up), up=up)  # the table 60 cm from the camera along -up
+    rgb, mask = _view()
+
+    def build(extent):
+        return builder.build(rgb, mask, K, extent, up=up)
+
+    warnings = []
+    extent = extent_on_marker(build, marker, "bar", warnings)
+    assert not warnings and 0.02 < extent < 2.0
+    standing = build(extent)
+    points = standing.gaussians.means.numpy().astype(np.float64)
+    np.testing.assert_allclose(scale_to_plane(marker.plane, standing.T_cam_obj, points), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(np.ptp(points, axis=0).max(), extent, rtol=1e-5)
+    assert calls["runs"] == 1  # built three times (a guess, the size found, here), generated once
