@@ -103,8 +103,7 @@ def printed_sheet(side: float, marker_id: int = 0, dictionary: str = DEFAULT_DIC
     marker whose black square has side `side` (m), with its white quiet zone, which is part of the sheet."""
     px = 240
     tile = marker_image(marker_id, px, dictionary)
-    half = side / 2.0 * tile.shape[0] / px
-    return tile, np.array([[-half, half, 0.0], [half, half, 0.0], [half, -half, 0.0], [-half, -half, 0.0]])
+    return tile, marker_points(side * tile.shape[0] / px)  # the sheet: the square widened by its quiet zone
 
 
 def paste_marker(image: np.ndarray, K: np.ndarray, T_cam_marker: np.ndarray, side: float, marker_id: int = 0,
