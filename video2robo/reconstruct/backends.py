@@ -79,17 +79,21 @@ def upright_in_camera(up: np.ndarray) -> np.ndarray:
     return np.stack([x, np.cross(z, x), z], axis=1)
 
 
+def depth_spanning(mask: np.ndarray, K: np.ndarray, extent_m: float) -> float:
+    """The depth (m) at which an object `extent_m` across at its largest spans the mask's larger side."""
+    ys, xs = np.nonzero(mask)
+    extent_px = max(np.ptp(xs) + 1, np.ptp(ys) + 1)
+    return float(0.5 * (K[0, 0] + K[1, 1]) * extent_m / extent_px)
+
+
 def place_in_view(points: np.ndarray, mask: np.ndarray, K: np.ndarray, extent_m: float,
                   up: np.ndarray | None) -> np.ndarray:
     """T_cam_obj putting an object-frame model (z up, its points `points`) on the viewing ray of the mask's
     centroid, at the depth where its largest extent spans the mask's largest side, z along `up` (else
     along image up) and x as near image right as that allows."""
     ys, xs = np.nonzero(mask)
-    extent_px = max(np.ptp(xs) + 1, np.ptp(ys) + 1)
-    f = 0.5 * (K[0, 0] + K[1, 1])
-    depth = f * extent_m / extent_px
     ray = np.linalg.inv(K) @ np.array([xs.mean() + 0.5, ys.mean() + 0.5, 1.0])
     T = np.eye(4)
     T[:3, :3] = upright_in_camera(np.array([0.0, -1.0, 0.0]) if up is None else up)
-    T[:3, 3] = ray * depth - T[:3, :3] @ (0.5 * (points.min(0) + points.max(0)))  # its box's centre on the ray
+    T[:3, 3] = ray * depth_spanning(mask, K, extent_m) - T[:3, :3] @ (0.5 * (points.min(0) + points.max(0)))  # its box's centre on the ray
     return T

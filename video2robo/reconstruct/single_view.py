@@ -5,7 +5,7 @@ front-surface depth offset that grows from the silhouette boundary towards its i
 profile (a sphere-like bulge whose thickness equals the local width), mirrored for the back surface,
 which carries the colour of the front (a symmetry prior). Its size comes from a metric scale hint (the
 object's largest extent in metres, or depth; or the size at which it stands on an ArUco marker's table,
-parse.pipeline); its frame is centred at the object with z along the
+parse.models); its frame is centred at the object with z along the
 table's up direction when it is known (perception.table_normal, from a moving camera) and x along image
 right as far as z allows; without it, x along image right and z along image down, the first frame's
 search then choosing its pose.
@@ -34,10 +34,11 @@ def single_view_model(rgb: np.ndarray, mask: np.ndarray, K: np.ndarray, extent_m
         raise UserError("the first-frame mask is (almost) empty; give a prompt that covers the object")
     if not extent_m > 0:
         raise UserError("the single-view model needs the object's size: pass --size NAME=METRES (its largest extent)")
+    from video2robo.reconstruct.backends import depth_spanning, upright_in_camera
+
     ys, xs = np.nonzero(mask)
-    extent_px = max(xs.max() - xs.min() + 1, ys.max() - ys.min() + 1)
     f = 0.5 * (K[0, 0] + K[1, 1])
-    z0 = f * extent_m / extent_px  # depth at which the silhouette spans extent_m
+    z0 = depth_spanning(mask, K, extent_m)  # depth at which the silhouette spans extent_m
     dist = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 5)
     rng = np.random.default_rng(seed)
     idx = rng.permutation(len(xs))[: max_gaussians // 2]
@@ -62,8 +63,6 @@ def single_view_model(rgb: np.ndarray, mask: np.ndarray, K: np.ndarray, extent_m
         # can video's tray, and put the table plane edge-on to the camera (session 14's note)
         R_cam_obj = np.stack([[1.0, 0, 0], [0, 0, -1.0], [0, 1.0, 0]], axis=1)
     else:  # z = the table's up, x = camera x made orthogonal to it, y = z × x
-        from video2robo.reconstruct.backends import upright_in_camera
-
         R_cam_obj = upright_in_camera(up)
     T_cam_obj = np.eye(4)
     T_cam_obj[:3, :3], T_cam_obj[:3, 3] = R_cam_obj, centre
