@@ -42,11 +42,13 @@ def parse_named(items, what: str) -> dict[str, str]:
     return out
 
 
-def model_builder(cfg):
-    """The --model-backend (reconstruct.backends.get_model_builder), loaded before any work so that a
-    missing package or checkpoint fails at once."""
+def model_builder(cfg, names: list[str]):
+    """The --model-backend (reconstruct.backends.get_model_builder) when some of the objects `names` has no
+    --model file, else None; loaded before any work so that a missing package or checkpoint fails at once."""
     from video2robo.reconstruct.backends import get_model_builder
 
+    if not set(names) - set(parse_named(cfg.model, "model")):
+        return None
     return get_model_builder(cfg.model_backend, **({"checkpoint": cfg.model_checkpoint} if cfg.model_checkpoint else {}))
 
 

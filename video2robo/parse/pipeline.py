@@ -18,7 +18,7 @@ from video2robo.demo_folder import DemoInfo, DemoObject, Skills, load_arrays, sa
 from video2robo.errors import UserError
 from video2robo.io_utils import atomic_path
 from video2robo.parse.config import ParseConfig
-from video2robo.parse.models import ASSUMED_EXTENT_M, model_builder, object_models, parse_named
+from video2robo.parse.models import ASSUMED_EXTENT_M, model_builder, object_models
 
 PHONE_FOV_DEG = 66.0
 NO_TASK = "none"  # --task none: trajectories only, no skills
@@ -119,7 +119,7 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
             raise UserError(f"task '{cfg.task}' needs a prompt for its {roles[name]} object '{name}' (prompted: "
                             f"{', '.join(names)}; --{roles[name]} NAME names another prompt as the {roles[name]})")
     # loaded now, when some object needs a model built: a missing package or checkpoint fails before any work
-    builder = model_builder(cfg) if set(names) - set(parse_named(cfg.model, "model")) else None
+    builder = model_builder(cfg, names)
     # without a task: the first prompt that is not the source anchors the world
     target_name = target_name or next((nm for nm in names if nm != source_name), names[0])
     out = Path(cfg.out)
