@@ -85,31 +85,6 @@ def test_table_changes_mark_a_new_occluder_not_the_table():
     assert not changes.changed(_plane_view(image0, T, n, n @ foot), T)[5:-5, 5:-5].any()  # nothing new: no change
 
 
-def test_table_changes_tell_a_shadow_from_the_hand():
-    """The table darkened (a shadow: every channel by about one gain) changed but is `shaded`; a hand
-    in skin colours over it is not."""
-    from video2robo.perception.occluders import TableChanges
-
-    rng = np.random.default_rng(3)
-    image0 = np.repeat((120 + _texture(rng) // 2)[..., None], 3, axis=2).astype(np.uint8)  # a light table
-    image0[..., 2] = (image0[..., 2] * 0.8).astype(np.uint8)  # warm, so the shadow keeps a hue
-    obj = np.zeros((H, W), bool)
-    obj[100:140, 140:180] = True
-    n, foot = np.array([0.0, 0.0, -1.0]), np.array([0.0, 0.0, 0.6])
-    changes = TableChanges(image0, obj, K, n, foot)
-    now = image0.copy()
-    shadow, hand = np.zeros((H, W), bool), np.zeros((H, W), bool)
-    shadow[20:80, 30:120] = True
-    hand[150:200, 30:90] = True
-    now[shadow] = (now[shadow] * 0.5).astype(np.uint8)
-    now[hand] = (150, 90, 70)
-    changed, shaded = changes.changed(now, np.eye(4)), changes.shaded(now, np.eye(4))
-    assert changed[shadow].mean() > 0.9 and changed[hand].mean() > 0.9
-    assert shaded[shadow].mean() > 0.9
-    assert not shaded[hand].any()
-    assert not (shaded & ~changed).any()  # a shadow is among the changes, never beside them
-
-
 def test_table_changes_over_a_resting_object_only_when_asked():
     """An object set down on the resting target changes the target's pixels: marked by `over_resting`
     (where a lifted object may have gone), never by the default (the target is off the table's plane)."""

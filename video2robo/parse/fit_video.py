@@ -13,7 +13,7 @@ stays put however the phone moves. Per frame:
    frame's table warped by the camera's motion (perception.occluders) in colours the object never
    showed (the hand, its shadow) are ignored too; how much of the object's surroundings the hand
    covers (`hand`, for the release) also counts those in front of the resting target, its first view
-   re-projected through its rendered depth, and not the table in shadow (TableChanges.shaded);
+   re-projected through its rendered depth;
    choose the mask: of the propagated mask and the object's colour-model detection near the
    prediction, the one agreeing best with the predicted silhouette (the propagated mask's agreement
    discounted by how little of it is in the object's colours: a leak onto the shadow that the
@@ -361,7 +361,6 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
             inliers[i] = camera.inliers
         # what changed on the table, and where an object may have moved to: onto the resting target too
         changed, moved_into = changes.changed_both(frames[i], C[i]) if changes is not None and i > 0 else (None, None)
-        shaded = changes.shaded(frames[i], C[i]) if changed is not None else None
         for o in active:  # 1. predictions
             t0 = time.perf_counter()
             if i == o.first:
@@ -398,7 +397,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                                                              o.colour, frames[i])
                     unexplained &= changed  # the fit's evidence over the target is left as it was: ignoring
                     # its changed pixels there too changed the drumstick's fits from its first strike on (AR 0.45 -> 0.32)
-                    hand &= ~occ & ~shaded
+                    hand &= ~occ
                     occ |= unexplained
                 mask, source, occ = choose_mask(o, frames[i], masks[o.name][i], occ, not o.valid[i - 1], moved_into, opt)
                 if source == "redetect":  # start the fit where the object was found, at the predicted depth

@@ -25,8 +25,6 @@ class OccluderOptions:
     object_margin_px: int = 6  # the first frame's object pixels (and this margin) are not table: no reference
     open_px: int = 1
     resting_depth_tol: float = 0.01  # m: a resting object's surface point seen in the first frame (changed_on_resting)
-    shadow_gain: tuple[float, float] = (0.2, 0.85)  # a changed pixel whose every channel is the reference's times
-    shadow_spread: float = 0.08  # one gain in this range (within this spread) is the table in shadow (`shaded`)
 
 
 def plane_homography(K: np.ndarray, T_cam_cam0: np.ndarray, n: np.ndarray, d: float) -> np.ndarray:
@@ -75,20 +73,6 @@ class TableChanges:
         """(`changed`, `changed` over_resting) from one comparison of the frame with the first."""
         diff, Hm = self._difference(frame, T_cam_cam0)
         return self._known_part(diff, Hm, self.known), self._known_part(diff, Hm, self.known_resting)
-
-    def shaded(self, frame: np.ndarray, T_cam_cam0: np.ndarray) -> np.ndarray:
-        """(H, W) bool: changed pixels that show the first frame's table darkened, every colour channel by
-        about the same gain (`shadow_gain`, `shadow_spread`): a shadow, which hides nothing. An object put
-        down casts one beside it, and read as the hand it kept a drumstick "held" (0.10-0.15 of its
-        surroundings) long after the hand had gone."""
-        h, w = frame.shape[:2]
-        diff, Hm = self._difference(frame, T_cam_cam0)
-        ref = cv2.warpPerspective(self.ref, Hm, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
-        cur = cv2.GaussianBlur(frame.astype(np.float32), (0, 0), self.opt.blur_sigma)
-        gain = cur / np.maximum(ref, 1.0)
-        lo, hi = self.opt.shadow_gain
-        shade = (gain.min(axis=2) >= lo) & (gain.max(axis=2) <= hi) & (np.ptp(gain, axis=2) <= self.opt.shadow_spread)
-        return self._known_part(diff & shade, Hm, self.known)
 
     def set_resting_depth(self, depth0: np.ndarray, alpha0: np.ndarray) -> None:
         """The resting object's rendered depth and alpha in the first frame, for `changed_on_resting`."""
