@@ -108,6 +108,27 @@ def test_task_segment_and_relative_trajectory():
     np.testing.assert_allclose(out["T_rel"], np.linalg.inv(T_t[a : b + 1]) @ T_s[a : b + 1])
 
 
+def test_task_segment_takes_invalid_frames_as_no_evidence():
+    """Contact begins at frame 10 and ends at 19; the fits of frames 10-11 (read as out of contact) and
+    19-21 (read as in contact) are invalid: the segment runs from the middle of each gap."""
+    from video2robo.skills import task_segment
+
+    d = np.full(30, 0.10)
+    d[12:19] = 0.0  # what the valid fits say
+    d[19:22] = 0.01  # invalid fits that still read contact
+    valid = np.ones(30, bool)
+    valid[[10, 11, 19, 20, 21]] = False
+    assert task_segment(d, 0, 29, 0.03) == (12, 21)  # every frame counts
+    # first contact is frame 10, 11 or 12: the middle, 11; the last is 18..21: the earlier middle, 19
+    assert task_segment(d, 0, 29, 0.03, valid) == (11, 19)
+    assert task_segment(d, 0, 29, 0.03, np.ones(30, bool)) == (12, 21)
+    only_invalid = np.full(30, 0.10)
+    only_invalid[10] = 0.0
+    assert task_segment(only_invalid, 0, 29, 0.03, valid) == (10, 10)  # no valid frame in contact: all count
+    with pytest.raises(UserError, match="never comes within 3 cm"):
+        task_segment(np.full(30, 0.10), 0, 29, 0.03, valid)
+
+
 def test_fill_invalid_interpolates_and_holds_ends():
     T = scripted(n=20, grasp=2, release=18)
     valid = np.ones(20, bool)

@@ -353,7 +353,8 @@ def _skills(src: str, tgt: str, T_world: dict, pts: dict, fits: dict, fps: float
 
     try:
         sk = parse_skills(T_world[src], T_world[tgt], pts[src][::4], pts[tgt][::4], SkillParams(fps=fps),
-                          hand_source=fits[src].get("hand"))
+                          hand_source=fits[src].get("hand"),
+                          valid=np.asarray(fits[src]["valid"], bool) & np.asarray(fits[tgt]["valid"], bool))
     except UserError as e:
         why = str(e)
         valid = np.asarray(fits[src]["valid"], bool)

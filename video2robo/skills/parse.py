@@ -187,13 +187,34 @@ def surface_distance(points_source: np.ndarray, points_target: np.ndarray, T_ws:
     return out
 
 
-def task_segment(distance: np.ndarray, grasp: int, release: int, contact: float) -> tuple[int, int]:
-    """First and last frame (inclusive) in [grasp, release] with distance < contact."""
-    idx = np.nonzero(distance[grasp : release + 1] < contact)[0]
+def task_segment(distance: np.ndarray, grasp: int, release: int, contact: float,
+                 valid: np.ndarray | None = None) -> tuple[int, int]:
+    """First and last frame (inclusive) in [grasp, release] with distance < contact. With `valid` (per
+    frame, both fits explain their masks) only valid frames are evidence: when invalid frames lie
+    between the last valid frame out of contact and the first in contact, the first frame in contact is
+    any of them or that first one, and the segment starts at their middle (earlier when two are; its
+    end likewise): the frames with the least regret whenever it began. The poses of invalid frames are
+    interpolated between valid ones (world.fill_invalid), and a straight line says little about when a
+    stroke reached the target: the drumstick, swung fast at the drum, was fitted badly on the two frames
+    it struck, its interpolation crossed 3 cm only at the next valid frame, and the segment began 6 video
+    frames late; from the gap's middle, 3. Without any valid frame in contact, every frame counts."""
+    window = distance[grasp : release + 1]
+    near = window < contact
+    idx = np.nonzero(near)[0]
     if len(idx) == 0:
         raise UserError(f"the source never comes within {contact * 100:.0f} cm of the target between grasp and release "
-                        f"(closest {distance[grasp:release + 1].min() * 100:.1f} cm); check the prompts, the scale hint, "
+                        f"(closest {window.min() * 100:.1f} cm); check the prompts, the scale hint, "
                         "or the task name")
+    if valid is not None:
+        ok = np.asarray(valid, bool)[grasp : release + 1]
+        seen = np.nonzero(near & ok)[0]
+        if len(seen):
+            first, last = int(seen[0]), int(seen[-1])
+            before = np.nonzero(ok[:first])[0]  # the last valid frame before it (out of contact)
+            after = np.nonzero(ok[last + 1 :])[0]
+            start = (int(before[-1]) + 1 + first) // 2 if len(before) else first
+            end = (2 * last + int(after[0])) // 2 if len(after) else last
+            return grasp + start, grasp + end
     return int(grasp + idx[0]), int(grasp + idx[-1])
 
 
@@ -203,14 +224,15 @@ def relative_trajectory(T_world_target: np.ndarray, T_world_source: np.ndarray, 
 
 
 def parse_skills(T_world_source, T_world_target, points_source, points_target, p: SkillParams | None = None,
-                 hand_source: np.ndarray | None = None):
+                 hand_source: np.ndarray | None = None, valid: np.ndarray | None = None):
     """dict with grasp_frame, release_frame, task_segment, distance (N,), T_rel (K,4,4). `hand_source`: per
-    frame, the share of the source's surroundings the hand covers (NaN: not measured), for the release."""
+    frame, the share of the source's surroundings the hand covers (NaN: not measured), for the release;
+    `valid`: per frame, whether both fits are valid (for the task segment)."""
     p = p or SkillParams()
     grasp, release = detect_grasp_release(T_world_source, p)
     release = release_when_let_go(release, hand_source, p)
     release = release_before_settling(grasp, release, hand_source, p)
     dist = surface_distance(points_source, points_target, T_world_source, T_world_target)
-    seg = task_segment(dist, grasp, release, p.contact)
+    seg = task_segment(dist, grasp, release, p.contact, valid)
     return {"grasp_frame": grasp, "release_frame": release, "task_segment": seg, "distance": dist,
             "T_rel": relative_trajectory(T_world_target, T_world_source, seg)}
