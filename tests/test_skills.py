@@ -129,6 +129,19 @@ def test_task_segment_takes_invalid_frames_as_no_evidence():
         task_segment(np.full(30, 0.10), 0, 29, 0.03, valid)
 
 
+def test_release_after_invalid_frames_is_the_gap_middle():
+    """The source stops at frame 90; the fits of frames 84-89 are invalid and interpolated from frame 83
+    to 90 (as world.fill_invalid does): the first frame at rest is any of 84..90, and the middle is taken."""
+    T = scripted()
+    T[84:90, :3, 3] = T[83, :3, 3] + (np.arange(1, 7)[:, None] / 7) * (T[90, :3, 3] - T[83, :3, 3])
+    valid = np.ones(len(T), bool)
+    valid[84:90] = False
+    params = SkillParams(fps=30)
+    assert detect_grasp_release(T, params)[1] == 90
+    assert detect_grasp_release(T, params, valid)[1] == 87
+    assert detect_grasp_release(T, params, np.ones(len(T), bool))[1] == 90
+
+
 def test_fill_invalid_interpolates_and_holds_ends():
     T = scripted(n=20, grasp=2, release=18)
     valid = np.ones(20, bool)

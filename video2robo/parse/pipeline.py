@@ -354,7 +354,7 @@ def _skills(src: str, tgt: str, T_world: dict, pts: dict, fits: dict, fps: float
     try:
         sk = parse_skills(T_world[src], T_world[tgt], pts[src][::4], pts[tgt][::4], SkillParams(fps=fps),
                           hand_source=fits[src].get("hand"),
-                          valid=np.asarray(fits[src]["valid"], bool) & np.asarray(fits[tgt]["valid"], bool))
+                          valid_source=fits[src]["valid"], valid_target=fits[tgt]["valid"])
     except UserError as e:
         why = str(e)
         valid = np.asarray(fits[src]["valid"], bool)

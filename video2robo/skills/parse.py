@@ -63,8 +63,9 @@ def _runs(flags: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]))
 
 
-def detect_grasp_release(T_world_source: np.ndarray, p: SkillParams) -> tuple[int, int]:
-    """(grasp_frame, release_frame) from the source's motion; UserError when it never moves."""
+def detect_grasp_release(T_world_source: np.ndarray, p: SkillParams, valid: np.ndarray | None = None) -> tuple[int, int]:
+    """(grasp_frame, release_frame) from the source's motion; UserError when it never moves. With `valid`
+    (per frame, the source's fit explains its mask), see `_release_in_gap`."""
     v, w = _speeds(T_world_source, p.fps, p.smooth_s)
     moving = (v > p.still_speed) | (w > p.still_angular)
     runs = [r for r in _runs(moving) if (r[1] - r[0]) >= p.min_motion_s * p.fps and _moves(T_world_source, *r, p)]
@@ -72,7 +73,26 @@ def detect_grasp_release(T_world_source: np.ndarray, p: SkillParams) -> tuple[in
         raise UserError("the source object never moves in the video, so no grasp can be found; check the prompts "
                         "(source and target may be swapped) or the task name")
     start, end = int(runs[0][0]), int(runs[-1][1])
-    return _refine_events(T_world_source[:, :3, 3], start, end, max(1, int(round(p.smooth_s * p.fps))))
+    grasp, release = _refine_events(T_world_source[:, :3, 3], start, end, max(1, int(round(p.smooth_s * p.fps))))
+    return grasp, _release_in_gap(grasp, release, valid)
+
+
+def _release_in_gap(grasp: int, release: int, valid: np.ndarray | None) -> int:
+    """The release (the first frame at the final rest) when the frames just before it are invalid: their
+    poses are interpolated (world.fill_invalid), no evidence of when the source stopped, so the first
+    frame at rest is any of them after the last valid frame or the first valid frame at rest, and the
+    middle is taken (the earlier of two), as for the task segment. The drumstick's two frames as it came
+    to rest were invalid; its release moved 3 video frames earlier (+8 -> +5)."""
+    if valid is None or release - 1 <= grasp or valid[release - 1]:
+        return release
+    valid = np.asarray(valid, bool)
+    last = release - 1
+    while last > grasp and not valid[last]:
+        last -= 1
+    first_rest = release
+    while first_rest < len(valid) - 1 and not valid[first_rest]:
+        first_rest += 1
+    return (last + 1 + first_rest) // 2
 
 
 def _moves(T: np.ndarray, start: int, end: int, p: SkillParams) -> bool:
@@ -224,15 +244,18 @@ def relative_trajectory(T_world_target: np.ndarray, T_world_source: np.ndarray, 
 
 
 def parse_skills(T_world_source, T_world_target, points_source, points_target, p: SkillParams | None = None,
-                 hand_source: np.ndarray | None = None, valid: np.ndarray | None = None):
+                 hand_source: np.ndarray | None = None, valid_source: np.ndarray | None = None,
+                 valid_target: np.ndarray | None = None):
     """dict with grasp_frame, release_frame, task_segment, distance (N,), T_rel (K,4,4). `hand_source`: per
     frame, the share of the source's surroundings the hand covers (NaN: not measured), for the release;
-    `valid`: per frame, whether both fits are valid (for the task segment)."""
+    `valid_source`, `valid_target`: per frame, whether each fit is valid (for the release, the task segment)."""
     p = p or SkillParams()
-    grasp, release = detect_grasp_release(T_world_source, p)
+    grasp, release = detect_grasp_release(T_world_source, p, valid_source)
     release = release_when_let_go(release, hand_source, p)
     release = release_before_settling(grasp, release, hand_source, p)
     dist = surface_distance(points_source, points_target, T_world_source, T_world_target)
+    valid = None if valid_source is None else np.asarray(valid_source, bool) & (
+        True if valid_target is None else np.asarray(valid_target, bool))
     seg = task_segment(dist, grasp, release, p.contact, valid)
     return {"grasp_frame": grasp, "release_frame": release, "task_segment": seg, "distance": dist,
             "T_rel": relative_trajectory(T_world_target, T_world_source, seg)}
