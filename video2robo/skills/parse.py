@@ -83,9 +83,11 @@ def _release_in_gap(grasp: int, release: int, valid: np.ndarray | None) -> int:
     frame at rest is any of them after the last valid frame or the first valid frame at rest, and the
     middle is taken (the earlier of two), as for the task segment. The drumstick's two frames as it came
     to rest were invalid; its release moved 3 video frames earlier (+8 -> +5)."""
-    if valid is None or release - 1 <= grasp or valid[release - 1]:
+    if valid is None:
         return release
     valid = np.asarray(valid, bool)
+    if release - 1 <= grasp or valid[release - 1]:
+        return release
     last = release - 1
     while last > grasp and not valid[last]:
         last -= 1
