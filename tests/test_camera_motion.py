@@ -109,36 +109,6 @@ def test_table_changes_over_a_resting_object_only_when_asked():
     assert not TableChanges(image0, tray, K, n, foot).changed(now, np.eye(4), over_resting=True).any()
 
 
-def test_table_changes_tell_a_shadow_from_a_hand():
-    """A shadow darkens the table alike in every channel: changed and marked `shadow`; a skin-coloured
-    hand and a darker grey hand-sized patch too dark for a shadow are changed but not shadow; unchanged
-    table is neither. `changed_all` gives the same two masks as `changed_both`."""
-    from video2robo.perception.occluders import TableChanges
-
-    rng = np.random.default_rng(3)
-    grey = 170.0 + 0.3 * (_texture(rng).astype(np.float64) - 128.0)  # a light table, 130-210
-    image0 = np.stack([grey, 0.95 * grey, 0.85 * grey], axis=2).clip(60, 255).astype(np.uint8)  # a warm table
-    n, foot = np.array([0.0, 0.0, -1.0]), np.array([0.0, 0.0, 0.6])
-    changes = TableChanges(image0, np.zeros((H, W), bool), K, n, foot)
-    now = image0.astype(np.float64)
-    shade, hand, black = (np.zeros((H, W), bool) for _ in range(3))
-    shade[40:90, 40:120] = True
-    hand[120:170, 60:110] = True
-    black[120:170, 200:250] = True
-    now[shade] *= 0.55
-    now[hand] = (150, 95, 70)
-    now[black] *= 0.1
-    changed, over, shadow = changes.changed_all(now.clip(0, 255).astype(np.uint8), np.eye(4))
-    inner = (slice(3, -3), slice(3, -3))  # blurred edges mix what is either side
-    assert changed[shade].mean() > 0.95 and changed[hand].mean() > 0.95 and changed[black].mean() > 0.95
-    assert shadow[40:90, 40:120][inner].all()
-    assert not shadow[hand].any() and not shadow[120:170, 200:250][inner].any()  # (a dark rim blurs into a shade)
-    far = cv2.dilate((shade | hand | black).astype(np.uint8), np.ones((9, 9), np.uint8)) == 0
-    assert not changed[far].any() and not shadow[far].any()
-    for a, b in zip(changes.changed_both(now.clip(0, 255).astype(np.uint8), np.eye(4)), (changed, over)):
-        np.testing.assert_array_equal(a, b)
-
-
 def _raycast_box_top(T_cam_cam0: np.ndarray, top_height: float):
     """(image, top depth, top alpha): a table (textured plane z = 0 in a table frame) with a box whose
     square top (20 cm, a checker) is `top_height` above it, seen from a camera moved by

@@ -360,7 +360,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
             C[i] = camera.advance(gray, _objects_seen(objs, masks, i))
             inliers[i] = camera.inliers
         # what changed on the table, and where an object may have moved to: onto the resting target too
-        changed, moved_into, shadow = changes.changed_all(frames[i], C[i]) if changes is not None and i > 0 else (None,) * 3
+        changed, moved_into = changes.changed_both(frames[i], C[i]) if changes is not None and i > 0 else (None, None)
         for o in active:  # 1. predictions
             t0 = time.perf_counter()
             if i == o.first:
@@ -448,7 +448,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
             o.T[i], o.residual[i], o.valid[i], o.reinit[i] = r.T_cam_obj, r.residual, r.valid, r.reinitialised
             o.used[i], o.ignored[i] = mask, occ if i == o.first else frame.ignore
             if hand is not None:
-                o.hand[i] = _hand_share(o, r.T_cam_obj, hand & ~shadow, opt)  # ignored in the fit, a shadow is no hand
+                o.hand[i] = _hand_share(o, r.T_cam_obj, hand, opt)
             if r.valid or not o.T0:  # the motion model, in the first camera's frame
                 o.T0.append(np.linalg.inv(C[i]) @ r.T_cam_obj)
             if i > o.first and r.valid and not o.held[i]:

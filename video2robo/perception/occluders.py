@@ -25,9 +25,6 @@ class OccluderOptions:
     object_margin_px: int = 6  # the first frame's object pixels (and this margin) are not table: no reference
     open_px: int = 1
     resting_depth_tol: float = 0.01  # m: a resting object's surface point seen in the first frame (changed_on_resting)
-    shadow_ratio: tuple[float, float] = (0.3, 0.85)  # a shadow darkens the table by a factor in this range...
-    shadow_chroma: float = 0.12  # ...alike in every channel (ratios within this of each other): its colour stays
-    shadow_min_level: float = 40.0  # table darker than this (0-255) in the first frame: too dark to tell
 
 
 def plane_homography(K: np.ndarray, T_cam_cam0: np.ndarray, n: np.ndarray, d: float) -> np.ndarray:
@@ -74,19 +71,8 @@ class TableChanges:
 
     def changed_both(self, frame: np.ndarray, T_cam_cam0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(`changed`, `changed` over_resting) from one comparison of the frame with the first."""
-        return self.changed_all(frame, T_cam_cam0)[:2]
-
-    def changed_all(self, frame: np.ndarray, T_cam_cam0: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(`changed`, `changed` over_resting, `shadow`) from one comparison of the frame with the first.
-        `shadow`: the changed table pixels that are the first frame's table darkened alike in every
-        channel (by `shadow_ratio`, within `shadow_chroma`): a shadow keeps the colour of what it falls
-        on, a hand or an object in front of the table shows its own. A shadow is not the hand: a
-        put-down drumstick's own shadow beside it read as the hand still holding it."""
-        diff, Hm, ratio = self._difference(frame, T_cam_cam0, with_ratio=True)
-        lo, hi = self.opt.shadow_ratio
-        dark = (ratio.min(axis=2) >= lo) & (ratio.max(axis=2) <= hi) & (np.ptp(ratio, axis=2) <= self.opt.shadow_chroma)
-        changed = self._known_part(diff, Hm, self.known)
-        return changed, self._known_part(diff, Hm, self.known_resting), changed & dark
+        diff, Hm = self._difference(frame, T_cam_cam0)
+        return self._known_part(diff, Hm, self.known), self._known_part(diff, Hm, self.known_resting)
 
     def set_resting_depth(self, depth0: np.ndarray, alpha0: np.ndarray) -> None:
         """The resting object's rendered depth and alpha in the first frame, for `changed_on_resting`."""
@@ -126,23 +112,15 @@ class TableChanges:
             out = cv2.morphologyEx(out.astype(np.uint8), cv2.MORPH_OPEN, disk(self.opt.open_px)) > 0
         return out
 
-    def _difference(self, frame: np.ndarray, T_cam_cam0: np.ndarray, with_ratio: bool = False):
-        """(H, W) bool: differs from the first frame warped by the table's homography; that homography;
-        and, `with_ratio`, the per-channel ratio (H, W, 3) of the frame to that warped first frame (NaN
-        where the first frame is darker than `shadow_min_level`)."""
+    def _difference(self, frame: np.ndarray, T_cam_cam0: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(H, W) bool: differs from the first frame warped by the table's homography; and that homography."""
         h, w = frame.shape[:2]
         # project pixel centres sit half a pixel off OpenCV's: conjugate the homography by the shift
         S = np.array([[1, 0, 0.5], [0, 1, 0.5], [0, 0, 1.0]])
         Hm = np.linalg.inv(S) @ plane_homography(self.K, T_cam_cam0, self.n, self.d) @ S
         ref = cv2.warpPerspective(self.ref, Hm, (w, h), flags=cv2.INTER_LINEAR, borderValue=0)
         cur = cv2.GaussianBlur(frame.astype(np.float32), (0, 0), self.opt.blur_sigma)
-        diff = np.abs(cur - ref).mean(axis=2) > self.opt.threshold
-        if not with_ratio:
-            return diff, Hm
-        lit = ref.min(axis=2, keepdims=True) > self.opt.shadow_min_level
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.where(lit, cur / np.maximum(ref, 1e-3), np.nan)
-        return diff, Hm, ratio
+        return np.abs(cur - ref).mean(axis=2) > self.opt.threshold, Hm
 
     def _known_part(self, diff: np.ndarray, Hm: np.ndarray, known0: np.ndarray) -> np.ndarray:
         """`diff` where the first frame's `known0` pixels, warped, give a reference, opened."""
