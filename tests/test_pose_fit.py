@@ -422,6 +422,25 @@ def test_first_frame_keeps_the_hypothesis_lower_on_the_full_objective(box_scene,
         assert fitter.first(frame) is expected
 
 
+@pytest.mark.parametrize("poor_iou", [True, False])
+def test_first_frame_searches_again_from_another_seed_when_the_fit_is_poor(box_scene, monkeypatch, poor_iou):
+    """FitConfig.restart_iou: a first search that fits its mask poorly (a local minimum) is run again from
+    the next DE seed and the lower objective kept; a good first fit is not searched again."""
+    model, K, T_true, frame = box_scene
+    off = T_true.copy()
+    off[:3, 3] *= 0.9
+    fitter = ObjectFitter(model, K, FitConfig(polish_iters=0, silhouette_hypothesis=0.0, seed=5))
+    seeds = []
+    monkeypatch.setattr(fitter, "_de", lambda *a, seed=None, **k: seeds.append(seed) or (off if len(seeds) == 1 else T_true))
+    monkeypatch.setattr(fitter, "_adam", lambda frame, T, *a, **k: (T, {}, None))
+    monkeypatch.setattr(fitter, "silhouette_iou", lambda T, *a: 0.99 if T is T_true else (0.90 if poor_iou else 0.96))
+    monkeypatch.setattr(fitter, "objective", lambda frame, T: 0.9 if T is T_true else 1.1)
+    monkeypatch.setattr(fitter, "_finish", lambda frame, T, *a, **k: T)
+    result = fitter.first(frame)
+    assert seeds == ([5, 6] if poor_iou else [5])
+    assert result is (T_true if poor_iou else off)
+
+
 def test_objective_is_lowest_near_the_true_pose(box_scene):
     model, K, T_true, frame = box_scene
     fitter = ObjectFitter(model, K, FitConfig())

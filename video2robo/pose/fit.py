@@ -187,7 +187,7 @@ class ObjectFitter:
         return ray, z0
 
     def _de(self, frame: FrameInput, center_ray: np.ndarray, z0: float, R_guess: np.ndarray | None,
-            weights: LossWeights | None = None) -> np.ndarray:
+            weights: LossWeights | None = None, seed: int | None = None) -> np.ndarray:
         from scipy.optimize import differential_evolution
 
         cfg = self.cfg
@@ -230,7 +230,7 @@ class ObjectFitter:
             rot_bounds = [(-rot, rot)] * 3
         bounds = rot_bounds + [(-0.6, 0.6)] * 2 + [(-0.5, 0.5)] + [(-1.0, 1.0)] * scale_dims
         popsize, maxiter = (cfg.de_popsize, cfg.de_maxiter) if R_guess is None else (cfg.reinit_popsize, cfg.reinit_maxiter)
-        res = differential_evolution(objective, bounds, popsize=popsize, maxiter=maxiter, seed=cfg.seed,
+        res = differential_evolution(objective, bounds, popsize=popsize, maxiter=maxiter, seed=cfg.seed if seed is None else seed,
                                      polish=False, tol=1e-4, init="sobol", updating="immediate")
         if scale_dims:
             self.scale = math.exp(res.x[6])
@@ -287,16 +287,19 @@ class ObjectFitter:
         hypotheses = [cfg.weights]
         if cfg.silhouette_hypothesis > 0 and cfg.weights.rgb > 0:
             hypotheses.append(replace(cfg.weights, rgb=cfg.weights.rgb * cfg.silhouette_hypothesis))
-        for weights in hypotheses:  # see FitConfig.silhouette_hypothesis
-            T = self._de(frame, ray, z0, None, weights)
-            T, parts, crop = self._adam(frame, T, cfg.refine_iters, cfg.refine_iters // 2, with_tracks=False, weights=weights)
-            T_p, parts_p, crop_p = self.polish(frame, T)
-            if crop_p is not None:
-                T, parts, crop = T_p, parts_p, crop_p
-            iou = self.silhouette_iou(T, frame, crop_around(frame.mask, cfg.polish_crop_size))
-            loss = self.objective(frame, T)
-            if best is None or iou > best[0] + cfg.hypothesis_margin or loss < best[1]:
-                best = (iou, loss, T, parts, crop, self.scale)
+        for attempt in range(1 + cfg.restarts):  # see FitConfig.restart_iou
+            if attempt and best[0] >= cfg.restart_iou:
+                break
+            for weights in hypotheses:  # see FitConfig.silhouette_hypothesis
+                T = self._de(frame, ray, z0, None, weights, seed=cfg.seed + attempt)
+                T, parts, crop = self._adam(frame, T, cfg.refine_iters, cfg.refine_iters // 2, with_tracks=False, weights=weights)
+                T_p, parts_p, crop_p = self.polish(frame, T)
+                if crop_p is not None:
+                    T, parts, crop = T_p, parts_p, crop_p
+                iou = self.silhouette_iou(T, frame, crop_around(frame.mask, cfg.polish_crop_size))
+                loss = self.objective(frame, T)
+                if best is None or iou > best[0] + cfg.hypothesis_margin or loss < best[1]:
+                    best = (iou, loss, T, parts, crop, self.scale)
         _, _, T, parts, crop, self.scale = best
         return self._finish(frame, T, parts, crop, reinit=False)
 
