@@ -77,8 +77,9 @@ class FitConfig:
     restart_iou: float = 0.95
     """The first frame's search runs again from another DE seed, up to `restarts` times, while its best
     fit covers the mask at a silhouette IoU below this (0: never); the lower objective wins, as between
-    hypotheses. A clean first view of a rigid model fits at 0.96-0.99; a search caught in a local
-    minimum shows as a poorer fit: the drum of pose_accuracy's seed-2 video, DE seed 0 ended 5.8 cm off
+    hypotheses. A clean first view of a rigid model mostly fits at 0.96-0.99 (a thin stick at 0.94 and
+    the bundled demo's cup at 0.93 at best: they search twice and keep their pose); a search caught in a
+    local minimum shows as a poorer fit: the drum of pose_accuracy's seed-2 video, DE seed 0 ended 5.8 cm off
     at IoU 0.931 (objective 1.164), seeds 1 and 2 at 0.3 cm and 0.987 (0.964)."""
     restarts: int = 1
     weights: LossWeights = field(default_factory=LossWeights)
