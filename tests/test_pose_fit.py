@@ -154,6 +154,22 @@ def test_a_rest_is_searched_standing_even_after_the_free_searches_are_spent(box_
     assert o.searches == opt.settle_searches
 
 
+@pytest.mark.parametrize("unsettled, rests, last_residual, expected", [
+    (True, [], 0.05, True),  # moved, its rest never searched
+    (False, [], 0.40, False),  # never put down (a resting target covered at the end)
+    (False, [(30, 40)], 0.05, False),  # its searched rest still fits
+    (False, [(30, 40)], 0.26, True),  # searched with the hand still beside it: it no longer fits
+])
+def test_the_rest_is_searched_at_the_end_when_missed_or_no_longer_fitting(unsettled, rests, last_residual, expected):
+    from types import SimpleNamespace
+
+    from video2robo.parse.fit_video import TrackingOptions
+    from video2robo.parse.settle import needs_end_search
+
+    o = SimpleNamespace(unsettled=unsettled, rests=rests, residual=np.array([0.02, last_residual]))
+    assert needs_end_search(o, TrackingOptions()) is expected
+
+
 def test_a_rest_missed_while_tracking_is_searched_at_the_end_and_taken_back_over_the_frames_it_explains(box_scene):
     """An object put down whose drifted pose never held it, with its search budget spent: at the end of
     the video its pose is searched once more and replaces the tracked poses of the frames whose masks it

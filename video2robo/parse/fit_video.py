@@ -62,7 +62,7 @@ from tqdm import tqdm
 from video2robo.geometry.so3 import rotation_angle
 from video2robo.parse.mask_choice import MASK_SOURCES, choose_mask, hand_and_unexplained, learn_movers
 from video2robo.parse.retrack import retrack_all
-from video2robo.parse.settle import above_table, resettle, settle_at_end, stand
+from video2robo.parse.settle import above_table, needs_end_search, resettle, settle_at_end, stand
 from video2robo.perception.camera_motion import CameraMotionOptions, CameraTracker, table_plane
 from video2robo.perception.colour_model import ColourModel
 from video2robo.perception.masks import bbox, disk, hull_gaps, iou
@@ -118,6 +118,8 @@ class TrackingOptions:
     retrack_agree: int = 3  # ...for this many frames: the backward track stops
     untouched_hand: float = 0.02  # a rest pose searched afresh goes back over the frames before its held run
     # that the hand covered less than this share of (`hand`) and whose masks it explains (settle._rest_began)
+    settle_end_residual: float = 0.15  # a rest searched afresh that fits the last frame worse than this (1 - IoU)
+    # is searched there again (the hand was still beside a stacked cube when its rest was searched: 7.5 cm off)
     settle_end_iou: float = 0.6  # a pose searched at the end of the video is taken back over the frames whose
     # masks it explains at least this well and at most `settle_rest_slack` worse than the tracked poses did
     below_table: float = 0.01  # a fitted pose reaching further than this (m) under the table is slid back
@@ -484,8 +486,8 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 changes = TableChanges(frames[0], exclude, K, *plane, opt.occluders, resting0=masks[table.name][0])
                 changes.set_resting_depth(table.depth, table.alpha)
         bar.set_postfix({o.name: f"{1 - o.residual[i]:.2f}" for o in active})
-    for o in objs if plane is not None else []:  # 6. put down for good, and its rest missed
-        if o.unsettled:
+    for o in objs if plane is not None else []:  # 6. put down for good, and its rest missed or lost
+        if needs_end_search(o, opt):
             settle_at_end(o, frames[-1], None if depths is None else depths[-1], C, gray, plane,
                           [p for p in objs if p is not o], opt)
     if opt.retrack:

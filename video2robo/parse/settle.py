@@ -145,12 +145,20 @@ def _explains(o: _Object, k: int, T: np.ndarray, opt: TrackingOptions) -> bool:
     return True
 
 
+def needs_end_search(o: _Object, opt: TrackingOptions) -> bool:
+    """Whether `settle_at_end` searches the object's rest at the last frame: it moved and its rest was
+    never searched since, or its searched rest fits the last frame worse than `settle_end_residual`."""
+    return bool(o.unsettled or (o.rests and o.residual[-1] > opt.settle_end_residual))
+
+
 def settle_at_end(o: _Object, image: np.ndarray, depth: np.ndarray | None, C: np.ndarray, gray: np.ndarray,
                   plane, others: list[_Object], opt: TrackingOptions) -> bool:
     """An object that moved and whose rest was never searched afresh since (its drifted pose did not hold
-    it, or what stayed beside it read as the hand: a put-down drumstick tracked 26 cm off) rests at the end
-    of the video: search it there as `resettle` does, one search beyond its budget, and take the new pose
-    back over the frames it explains (`_explained_since`). Returns whether the pose changed."""
+    it, or what stayed beside it read as the hand: a put-down drumstick tracked 26 cm off), or whose rest
+    pose no longer fits the last frame (`settle_end_residual`: searched while the hand was still beside
+    it), rests at the end of the video: search it there as `resettle` does, one search beyond its
+    budget, and take the new pose back over the frames it explains (`_explained_since`). Returns whether
+    the pose changed."""
     i = len(o.T) - 1
     if o.used[i].sum() < 16:
         return False
