@@ -88,6 +88,10 @@ def test_a_fit_that_settles_after_the_hand_let_go_is_released_at_the_let_go():
     hand[70:91] = 0.1  # the hand read as gone 2.4 s before the fit settles: the motion's answer
     out = parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), params, hand_source=hand)
     assert out["release_frame"] == moved
+    hand[16:91] = 0.55
+    hand[91:] = [0.44] + [0.19] * 5 + [0.30] * (120 - 97)  # the cover dips, then stays above half the carry's:
+    out = parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), params, hand_source=hand)
+    assert out["release_frame"] == moved  # it never let go there (what stays is its shadow): the motion's
 
 
 def test_source_that_never_moves_is_a_user_error():
@@ -220,7 +224,7 @@ def test_scale_to_stand_is_the_factor_that_puts_a_guessed_size_on_the_table():
 
     rng = np.random.default_rng(0)
     box = rng.uniform(-1, 1, (500, 3)) * [0.04, 0.03, 0.05]  # model z up, lowest point z = -0.05
-    R_cam_world = axis_angle_to_rotmat(np.array([-2.2, 0.0, 0.0]))  # a camera pitched down at the table
+    R_cam_world = axis_angle_to_rotmat(np.array([2.2, 0.0, 0.0]))  # a camera pitched down at the table, image up
 
     def on_table(x, y, yaw, points):
         T_world_obj = make_pose(axis_angle_to_rotmat(np.array([0.0, 0.0, yaw])), np.array([x, y, -points[:, 2].min()]))

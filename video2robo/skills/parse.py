@@ -156,7 +156,9 @@ def release_when_let_go(release: int, hand: np.ndarray | None, p: SkillParams) -
 
 def release_before_settling(grasp: int, release: int, hand: np.ndarray | None, p: SkillParams) -> int:
     """The release taken back to the hand's let-go when the hand had let go of the source (its cover below
-    `gone_share` of its median cover during the carry, and staying there) at most `max_settle_s` before
+    `gone_share` of its median cover during the carry, and staying there: its median over `max_settle_s`
+    from the rest too; a can's cover dipped to 0.14 of a carry's 0.29 as it came to rest, then stayed at
+    0.16, its shadow on the plate, and its release went 6 frames early) at most `max_settle_s` before
     the fit came to rest at `release`: a put-down object no longer moves once let go, but its fit, biased
     while the hand covered it, moves on to the rest pose for a few frames as the hand withdraws (a cube
     set on a cube: its fit settled 8 frames after the hand left). The let-go is the onset of the cover's
@@ -171,7 +173,9 @@ def release_before_settling(grasp: int, release: int, hand: np.ndarray | None, p
     if carry < p.hand_contact:
         return release
     gone = h < p.gone_share * carry
-    if not gone[release]:
+    after = hand[release : release + max(1, round(p.max_settle_s * p.fps))]
+    after = after[np.isfinite(after)]
+    if not gone[release] or not len(after) or np.median(after) >= p.gone_share * carry:
         return release
     first = release
     while first - 1 > grasp and gone[first - 1]:
