@@ -142,7 +142,7 @@ def test_changes_over_a_resting_box_follow_its_depth_not_the_tables_plane():
     from video2robo.perception.occluders import TableChanges
 
     table = make_pose(axis_angle_to_rotmat(np.array([np.radians(-125.0), 0.0, 0.0])), np.array([0.0, 0.0, 0.6]))
-    n, foot = table_plane(table, np.zeros((1, 3)))
+    n, foot = table[:3, 2], table[:3, 3]  # the table frame's z (seen upside down: not the upright family's up)
     image0, depth0, alpha0 = _raycast_box_top(np.eye(4), 0.12)
     T = make_pose(axis_angle_to_rotmat(np.array([0.02, -0.05, 0.01])), np.array([0.08, 0.02, -0.02]))
     now, depth, alpha = _raycast_box_top(T, 0.12)

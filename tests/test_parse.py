@@ -307,7 +307,7 @@ def test_a_guessed_size_that_disagrees_with_the_table_is_reported_with_the_size_
     rng = np.random.default_rng(1)
     can = rng.uniform(-1, 1, (400, 3)) * [0.03, 0.03, 0.05]
     plate = rng.uniform(-1, 1, (400, 3)) * [0.1, 0.1, 0.01]
-    T_cam_world = make_pose(axis_angle_to_rotmat(np.array([-2.2, 0.0, 0.0])), np.array([0.0, 0.1, 0.6]))
+    T_cam_world = make_pose(axis_angle_to_rotmat(np.array([2.2, 0.0, 0.0])), np.array([0.0, 0.1, 0.6]))  # image up
 
     def on_table(x, points):
         return T_cam_world @ make_pose(np.eye(3), np.array([x, 0.1, -points[:, 2].min()]))

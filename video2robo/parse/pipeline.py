@@ -190,7 +190,7 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
 
     # 4. world frame and skills -------------------------------------------------------------------
     from video2robo.parse.world import (T_world_target_rest, fill_invalid, robust_mean_pose, target_in_first_camera,
-                                        target_rests, world_from_camera_motion, world_from_marker)
+                                        target_rests, target_up, world_from_camera_motion, world_from_marker)
 
     tgt = target_name
     pts = {nm: models[nm].means.numpy() for nm in names}
@@ -206,7 +206,7 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
                         "motion taken off, move): its per-frame fits are kept, and the world frame is less certain")
     if marker is None:
         T_world_cam = world_from_camera_motion(fits[tgt]["T_cam"], fits[tgt]["valid"], pts[tgt], T_cam_cam0)
-        T_world_tgt = T_world_target_rest(pts[tgt])
+        T_world_tgt = T_world_target_rest(pts[tgt], target_up(fits[tgt]["T_cam"], fits[tgt]["valid"], T_cam_cam0))
     else:
         T_world_cam = world_from_marker(marker.T_cam_marker, T_cam_cam0)
         T_world_tgt = robust_mean_pose(np.linalg.inv(marker.T_cam_marker)

@@ -67,11 +67,24 @@ def target_rests(T_cam_target: np.ndarray, valid: np.ndarray, T_cam_cam0: np.nda
     return bool(np.median(dt) < 0.1 * size and np.median(da) < 0.08)
 
 
-def T_world_target_rest(model_points: np.ndarray) -> np.ndarray:
-    """World placement of the target's frame: its model z is up and its lowest point is on the table."""
+def T_world_target_rest(model_points: np.ndarray, up: np.ndarray | None = None) -> np.ndarray:
+    """World placement of the target's frame: its `up` axis (object frame; default its model z, see
+    pose.upright.up_axis) points up and its lowest point is on the table."""
+    from video2robo.pose.upright import rotation_taking
+
+    a = np.array([0.0, 0.0, 1.0]) if up is None else np.asarray(up, np.float64)
     T = np.eye(4)
-    T[2, 3] = -float(model_points[:, 2].min())
+    T[:3, :3] = rotation_taking(a, np.array([0.0, 0.0, 1.0]))
+    T[2, 3] = -float((model_points @ a).min())
     return T
+
+
+def target_up(T_cam_target: np.ndarray, valid: np.ndarray, T_cam_cam0: np.ndarray) -> np.ndarray:
+    """The resting target's axis (object frame) that points up, from its rest pose in the first camera's
+    frame (pose.upright.up_axis)."""
+    from video2robo.pose.upright import up_axis
+
+    return up_axis(robust_mean_pose(target_in_first_camera(T_cam_target, valid, T_cam_cam0))[:3, :3])
 
 
 def target_in_first_camera(T_cam_target: np.ndarray, valid: np.ndarray, T_cam_cam0: np.ndarray) -> np.ndarray:
@@ -86,8 +99,8 @@ def world_from_camera_motion(T_cam_target: np.ndarray, valid: np.ndarray, target
     """T_world_cam per frame from the camera's motion relative to the first frame (identity for a fixed
     camera), with the world anchored on the target, which rests on the table throughout the video: its
     pose in the first camera's frame is the robust mean over its well-fitted frames."""
-    T_world_cam0 = T_world_target_rest(target_points) @ np.linalg.inv(robust_mean_pose(
-        target_in_first_camera(T_cam_target, valid, T_cam_cam0)))
+    T_world_cam0 = T_world_target_rest(target_points, target_up(T_cam_target, valid, T_cam_cam0)) @ np.linalg.inv(
+        robust_mean_pose(target_in_first_camera(T_cam_target, valid, T_cam_cam0)))
     return T_world_cam0 @ np.linalg.inv(T_cam_cam0)
 
 

@@ -41,10 +41,13 @@ class CameraMotionOptions:
 
 def table_plane(T_cam_obj: np.ndarray, model_points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(n, foot) of the table under a resting object, in its camera frame: the table's up direction n
-    (the object's model z) and the point under the object's origin at its lowest model point's height."""
-    n = T_cam_obj[:3, 2].copy()
-    foot = T_cam_obj[:3, :3] @ np.array([0.0, 0.0, float(model_points[:, 2].min())]) + T_cam_obj[:3, 3]
-    return n, foot
+    (the object's axis that points up, pose.upright.up_axis: its model z unless it lies on a side) and
+    the point under the object's origin at its lowest model point's height along it."""
+    from video2robo.pose.upright import up_axis
+
+    R, t = T_cam_obj[:3, :3], T_cam_obj[:3, 3]
+    a = up_axis(R)
+    return R @ a, R @ (a * float((model_points @ a).min())) + t
 
 
 class CameraTracker:

@@ -24,6 +24,7 @@ from video2robo.pose.crop import Crop, crop_around
 from video2robo.pose.config import FitConfig, LossWeights  # noqa: F401  (re-exported)
 from video2robo.pose.losses import Observation, rgb_loss, total_loss
 from video2robo.pose.motion import constant_velocity
+from video2robo.pose.upright import PITCH_RANGE, ROLL_RANGE, upright_rotation
 from video2robo.render import render
 
 
@@ -77,22 +78,6 @@ def _width(points: np.ndarray) -> float:
         return 0.0
     sd = np.sqrt(np.clip(np.linalg.eigvalsh(np.cov((points - points.mean(0)).T)), 0, None))
     return float(math.sqrt(12.0) * sd[1])
-
-
-def upright_rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
-    """R_cam_obj of an upright object (model z = world up) seen by a camera pitched down by `pitch`
-    (0: level, π/2: looking straight down) and rolled by `roll`, the object turned by `yaw` about its up
-    axis. At pitch 0 the object's z maps to image-up (−y) and its y away from the camera (+z)."""
-    def rx(a):
-        c, s = math.cos(a), math.sin(a)
-        return np.array([[1, 0, 0], [0, c, -s], [0, s, c]])
-
-    def rz(a):
-        c, s = math.cos(a), math.sin(a)
-        return np.array([[c, -s, 0], [s, c, 0], [0, 0, 1]])
-
-    base = np.array([[1.0, 0, 0], [0, 0, -1], [0, 1, 0]])
-    return rz(roll) @ rx(pitch) @ base @ rz(yaw)
 
 
 class ObjectFitter:
@@ -224,7 +209,7 @@ class ObjectFitter:
             return float(loss)
 
         if upright:
-            rot_bounds = [(-math.pi, math.pi), (-0.2, 1.75), (-0.5, 0.5)]
+            rot_bounds = [(-math.pi, math.pi), PITCH_RANGE, ROLL_RANGE]
         else:
             rot = math.pi if R_guess is None else 0.6
             rot_bounds = [(-rot, rot)] * 3
