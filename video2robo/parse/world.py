@@ -99,8 +99,10 @@ def world_from_camera_motion(T_cam_target: np.ndarray, valid: np.ndarray, target
     """T_world_cam per frame from the camera's motion relative to the first frame (identity for a fixed
     camera), with the world anchored on the target, which rests on the table throughout the video: its
     pose in the first camera's frame is the robust mean over its well-fitted frames."""
-    T_world_cam0 = T_world_target_rest(target_points, target_up(T_cam_target, valid, T_cam_cam0)) @ np.linalg.inv(
-        robust_mean_pose(target_in_first_camera(T_cam_target, valid, T_cam_cam0)))
+    from video2robo.pose.upright import up_axis
+
+    T_cam0_target = robust_mean_pose(target_in_first_camera(T_cam_target, valid, T_cam_cam0))
+    T_world_cam0 = T_world_target_rest(target_points, up_axis(T_cam0_target[:3, :3])) @ np.linalg.inv(T_cam0_target)
     return T_world_cam0 @ np.linalg.inv(T_cam_cam0)
 
 

@@ -15,6 +15,8 @@ import math
 
 import numpy as np
 
+from video2robo.geometry.so3 import skew
+
 PITCH_RANGE = (-0.2, 1.75)  # camera pitch down from level (rad): slightly up to looking straight down and past
 ROLL_RANGE = (-0.5, 0.5)  # camera roll (rad)
 AXES = np.array([[0, 0, 1], [0, 0, -1], [1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0]], np.float64)  # z first
@@ -78,5 +80,5 @@ def rotation_taking(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         n = np.cross(a, [1.0, 0.0, 0.0] if abs(a[0]) < 0.9 else [0.0, 1.0, 0.0])
         n /= np.linalg.norm(n)
         return 2.0 * np.outer(n, n) - np.eye(3)
-    V = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
+    V = skew(v)
     return np.eye(3) + V + V @ V / (1.0 + c)
