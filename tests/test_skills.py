@@ -41,6 +41,18 @@ def test_a_resting_fit_that_jumps_a_centimetre_is_not_a_grasp():
     assert detect_grasp_release(T, SkillParams(fps=10))[0] < 12
 
 
+def test_a_rest_refitted_a_few_millimetres_away_is_still_the_rest():
+    """The source put down at frame 37 (10 fps) and held there; its rest searched afresh at 42 sits 3 mm
+    away. Both are the final rest: the release is the put-down, not the refit (a can's release was 14 video
+    frames late). A step of a centimetre or more after stopping still counts as motion."""
+    T = scripted(n=48, grasp=10, release=37, fps=10.0)
+    T[42:, :3, 3] += [0.003, 0.0, 0.0]
+    _, r = detect_grasp_release(T, SkillParams(fps=10))
+    assert abs(r - 37) <= 1, r
+    T[42:, :3, 3] += [0.012, 0.0, 0.0]
+    assert detect_grasp_release(T, SkillParams(fps=10))[1] >= 42
+
+
 def test_release_waits_for_the_hand_to_let_go():
     T = scripted(noise=0.001)  # stops moving at 90...
     hand = np.full(len(T), np.nan)

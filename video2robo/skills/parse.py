@@ -35,6 +35,7 @@ class SkillParams:
     min_turn: float = 0.35  # it was and turns it less than this (rad): a resting object's fit that jumped
     # 1 cm once (the camera's motion re-estimated) read as a grasp 60 frames before the hand came
     smooth_s: float = 0.2  # smoothing window
+    rest_step: float = 0.01  # a resting source's fit that steps less than this (m) still rests (_refine_events)
     contact: float = 0.03  # task segment threshold on surface distance, metres
     hand_contact: float = 0.05  # the hand covers at least this share of the source's surroundings while holding it
     min_press_s: float = 0.5  # the hand on the still source this long: it pressed, and its let-go is the release
@@ -73,7 +74,8 @@ def detect_grasp_release(T_world_source: np.ndarray, p: SkillParams, valid: np.n
         raise UserError("the source object never moves in the video, so no grasp can be found; check the prompts "
                         "(source and target may be swapped) or the task name")
     start, end = int(runs[0][0]), int(runs[-1][1])
-    grasp, release = _refine_events(T_world_source[:, :3, 3], start, end, max(1, int(round(p.smooth_s * p.fps))))
+    grasp, release = _refine_events(T_world_source[:, :3, 3], start, end, max(1, int(round(p.smooth_s * p.fps))),
+                                    p.rest_step)
     return grasp, _release_in_gap(grasp, release, valid)
 
 
@@ -106,15 +108,17 @@ def _moves(T: np.ndarray, start: int, end: int, p: SkillParams) -> bool:
     return bool(travel >= p.min_travel or turn >= p.min_turn)
 
 
-def _refine_events(pos: np.ndarray, start: int, end: int, win: int) -> tuple[int, int]:
+def _refine_events(pos: np.ndarray, start: int, end: int, win: int, step: float) -> tuple[int, int]:
     """Grasp and release on the raw positions: smoothing spreads motion by about a window, so the last
     frame still at the initial rest pose (and the first at the final one) is found against each rest
-    pose's own jitter."""
+    pose's own spread: its jitter, or a step of less than `step` (m) within it (a rest searched afresh a
+    few frames after the put-down sat 3 mm from the first rest pose, and the frames before the step
+    read as still moving: a can's release was 14 video frames late)."""
     n = len(pos)
 
     def tolerance(rest: np.ndarray) -> float:
         spread = np.linalg.norm(rest - np.median(rest, axis=0), axis=1)
-        return max(0.002, 3.0 * float(np.median(spread)) * 1.4826 + 1e-4)
+        return max(0.002, 3.0 * float(np.median(spread)) * 1.4826 + 1e-4, min(float(spread.max()), step) + 1e-4)
 
     rest0 = pos[: max(start - win, 1)]
     dev0 = np.linalg.norm(pos - np.median(rest0, axis=0), axis=1)
