@@ -154,6 +154,30 @@ def test_a_rest_is_searched_standing_even_after_the_free_searches_are_spent(box_
     assert o.searches == opt.settle_searches
 
 
+@pytest.mark.parametrize("table_below, stands", [(0.0, True), (0.3, False)])
+def test_a_first_pose_floating_off_the_table_is_searched_standing_on_it(box_scene, table_below, stands):
+    """A first fit 12 cm nearer along its ray than the resting box (a silhouette fixes depth worst, and a
+    shadow in the mask made a brush float so) is searched again standing on the table. With the table
+    30 cm below the box (held up in the air), standing on it explains the silhouette too badly to be taken."""
+    from video2robo.geometry.so3 import rotation_angle
+    from video2robo.parse.fit_video import TrackingOptions
+    from video2robo.parse.settle import stand
+
+    model, K, T_true, frame, image, gray, (n, foot) = _resting_box(box_scene)
+    floating = T_true.copy()
+    floating[:3, 3] *= 0.75
+    opt = TrackingOptions()
+    o = _put_down(model, K, T_true, floating, frame.mask.shape, opt)
+    o.T0, o.used[0], o.valid[0] = [floating], frame.mask, True
+    assert stand(o, (n, foot - table_below * n), [], gray, opt, frame) is stands
+    if stands:
+        assert np.linalg.norm(o.T[0][:3, 3] - T_true[:3, 3]) < 0.005
+        assert rotation_angle(o.T[0][:3, :3], T_true[:3, :3]) < np.deg2rad(10)
+        np.testing.assert_allclose(o.T0[0], o.T[0])
+    else:
+        np.testing.assert_array_equal(o.T0[0], floating)
+
+
 @pytest.mark.parametrize("unsettled, rests, last_residual, expected", [
     (True, [], 0.05, True),  # moved, its rest never searched
     (False, [], 0.40, False),  # never put down (a resting target covered at the end)

@@ -127,7 +127,9 @@ class TrackingOptions:
     hide_height: float = 0.03  # another object's surface lower than this (m) over the table hides nothing
     # behind it (_too_low_to_hide)
     first_support: float = 0.03  # a first-frame pose whose lowest point is within this (m) of the table
-    # or of an object's top under it is slid onto it (parse.settle.stand)
+    # or of an object's top under it is slid onto it (parse.settle.stand); one further off is searched
+    first_rest_iou: float = 0.6  # afresh standing on it, and taken when its silhouette IoU is at least this
+    first_rest_slack: float = 0.2  # and at most this below the first fit's (parse.settle._rest_first)
     tracks: ModelTrackOptions = field(default_factory=ModelTrackOptions)
     camera: CameraMotionOptions = field(default_factory=CameraMotionOptions)
     occluders: OccluderOptions | None = field(default_factory=OccluderOptions)  # None: no occluder masks
@@ -478,7 +480,8 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
             plane = table_plane(table.T[0], points)
             for o in objs:
                 if o is not table and o.first == 0 and o.valid[0]:
-                    stand(o, plane, [p for p in objs if p is not o and p.first == 0], gray, opt)
+                    o.resettled[0] = stand(o, plane, [p for p in objs if p is not o and p.first == 0], gray, opt,
+                                           FrameInput(rgb, o.used[0], depth_i))
             camera = CameraTracker(K, *plane, opt.camera)
             exclude = _objects_seen(objs, masks, 0)
             camera.start(gray, exclude)
