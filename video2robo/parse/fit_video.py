@@ -481,7 +481,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
             for o in objs:
                 if o is not table and o.first == 0 and o.valid[0]:
                     o.resettled[0] = stand(o, plane, [p for p in objs if p is not o and p.first == 0], gray, opt,
-                                           FrameInput(rgb, o.used[0], depth_i))
+                                           FrameInput(rgb, o.used[0], depth_i)) == "searched"
             camera = CameraTracker(K, *plane, opt.camera)
             exclude = _objects_seen(objs, masks, 0)
             camera.start(gray, exclude)

@@ -180,6 +180,11 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         prog.mark("fit", key)
     fits = {nm: load_arrays(out / "work" / f"fit_{nm}.npz") for nm in names}
     camera = load_arrays(out / "work" / "camera.npz")
+    for nm in names:
+        if fits[nm]["resettled"][0]:
+            warnings.append(f"the first-frame fit of '{nm}' stood on neither the table nor an object, and was searched "
+                            "again standing on one (its mask may hold its shadow or a neighbour: check the first frame "
+                            "of overlay.mp4, and tighten its prompt if it is off)")
     from video2robo.gaussians import save_ply
 
     for obj in objects:  # final models carry the fitted metric scale (1 unless depth made it observable)

@@ -195,13 +195,13 @@ def _end_pose_back_over_hold(o: _Object, i: int, C: np.ndarray, opt: TrackingOpt
     return changed
 
 
-def stand(o: _Object, plane, others: list[_Object], gray: np.ndarray, opt: TrackingOptions, frame=None) -> bool:
+def stand(o: _Object, plane, others: list[_Object], gray: np.ndarray, opt: TrackingOptions, frame=None) -> str:
     """Put an object's first-frame pose onto what it stands on (the table, or the top of an object under
     it; pose.rest): slid along its viewing ray when its lowest point is within `first_support` of that
     (the first frame's search fixes an object's depth worst of its pose: a small cube sat 2.6 cm too
     near), else, given its first `frame`, searched afresh standing on it (`_rest_first`). An object at
-    rest touches its support, and the source of a demonstration rests until it is grasped. Returns
-    whether it moved."""
+    rest touches its support, and the source of a demonstration rests until it is grasped. Returns how
+    it moved: "slid", "searched", or "" (it did not)."""
     from video2robo.pose.rest import heights, slide_onto, support_heights
 
     T0, mine = o.T0[0], points(o, coarse=False)
@@ -209,11 +209,12 @@ def stand(o: _Object, plane, others: list[_Object], gray: np.ndarray, opt: Track
     below = [(p.T0[0], points(p)) for p in others if p.T0]
     h = min(support_heights(T0, mine, plane, below), key=lambda s: abs(s - low))
     if abs(h - low) < 1e-4:
-        return False
-    if abs(h - low) <= opt.first_support:
+        return ""
+    how = "slid" if abs(h - low) <= opt.first_support else "searched"
+    if how == "slid":
         T = slide_onto(T0, mine, plane, h, np.zeros(3))  # the first camera's frame is the camera's own
     elif frame is None or (T := _rest_first(o, frame, plane, below, opt)) is None:
-        return False
+        return ""
     i = o.first
     o.T[i] = o.T0[0] = o.ref_T = T
     o.fitter.amend_last(T)
@@ -222,7 +223,7 @@ def stand(o: _Object, plane, others: list[_Object], gray: np.ndarray, opt: Track
     o.tracks.clear()
     o.tracks.update(gray, T, o.alpha, o.depth, o.used[i])
     o.tracks.prev_gray = gray
-    return True
+    return how
 
 
 def _rest_first(o: _Object, frame, plane, below: list, opt: TrackingOptions) -> np.ndarray | None:
