@@ -122,6 +122,7 @@ class TrackingOptions:
     # is searched there again (the hand was still beside a stacked cube when its rest was searched: 7.5 cm off)
     settle_end_iou: float = 0.6  # a pose searched at the end of the video is taken back over the frames whose
     # masks it explains at least this well and at most `settle_rest_slack` worse than the tracked poses did
+    settle_end_beaten_iou: float = 0.6  # at the end, a standing pose beating the tracked one needs this IoU only
     below_table: float = 0.01  # a fitted pose reaching further than this (m) under the table is slid back
     # along its viewing ray onto it (parse.settle.above_table)
     hide_height: float = 0.03  # another object's surface lower than this (m) over the table hides nothing
