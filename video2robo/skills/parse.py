@@ -111,9 +111,9 @@ def _moves(T: np.ndarray, start: int, end: int, p: SkillParams) -> bool:
 def _refine_events(pos: np.ndarray, start: int, end: int, win: int, step: float) -> tuple[int, int]:
     """Grasp and release on the raw positions: smoothing spreads motion by about a window, so the last
     frame still at the initial rest pose (and the first at the final one) is found against each rest
-    pose's own spread: its jitter, or a step of less than `step` (m) within it (a rest searched afresh a
-    few frames after the put-down sat 3 mm from the first rest pose, and the frames before the step
-    read as still moving: a can's release was 14 video frames late)."""
+    pose's own spread: its jitter, or a step of less than `step` (m) within it (a put-down can's resting
+    fit stepped 3 mm a few frames later, after a rest search, and the frames before the step read as
+    still moving: its release was 14 video frames late)."""
     n = len(pos)
 
     def tolerance(rest: np.ndarray) -> float:
