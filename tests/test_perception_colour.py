@@ -216,12 +216,12 @@ def test_a_resting_object_moves_only_on_evidence():
 
 
 def test_another_object_hides_only_pixels_in_its_colours_not_the_objects():
-    """_hidden_by_others: a black tray rendered in front of a red can (its model's depth wrong, the can
+    """hidden_by_others: a black tray rendered in front of a red can (its model's depth wrong, the can
     put down on it) hides only the pixels that show the tray's colours, not the can's; beside the can's
     prediction the tray's pixels are all ignored; without colour models every pixel in front is hidden."""
     from types import SimpleNamespace
 
-    from video2robo.parse.fit_video import _hidden_by_others
+    from video2robo.parse.occlusion import hidden_by_others
 
     h, w = 60, 80
     image = np.full((h, w, 3), 235, np.uint8)  # white table
@@ -242,15 +242,15 @@ def test_another_object_hides_only_pixels_in_its_colours_not_the_objects():
                         colour=ColourModel(first, can0))
     p = SimpleNamespace(name="tray", alpha=tray.astype(np.float32), depth=np.full((h, w), 0.6, np.float32),
                         colour=ColourModel(first, tray))
-    occ = _hidden_by_others(o, [p], {}, 0, image)
+    occ = hidden_by_others(o, [p], {}, 0, image)
     assert not (occ & can).any()  # the can's own pixels stay evidence
     assert occ[22:25, 30:44].all()  # the tray's inside the prediction is hidden
     assert (occ == (tray & ~can)).all()  # and all of the tray beside it
     o.colour = None  # no colour model: whatever is rendered in front is hidden
-    assert (_hidden_by_others(o, [p], {}, 0, image) == tray).all()
+    assert (hidden_by_others(o, [p], {}, 0, image) == tray).all()
     p.alpha = None  # not rendered yet: its propagated mask
     seen = tray & ~can
-    assert (_hidden_by_others(o, [p], {"tray": [seen]}, 0, image) == seen).all()
+    assert (hidden_by_others(o, [p], {"tray": [seen]}, 0, image) == seen).all()
 
 
 def test_a_lost_thin_object_is_regained_from_a_nearby_blob_of_its_colours():
@@ -356,12 +356,12 @@ def test_movers_are_learnt_only_from_frames_whose_fits_are_trusted():
 
 
 def test_only_what_stands_high_enough_over_the_table_may_hide_an_object():
-    """_too_low_to_hide: of another object's render beside o's prediction, a board 1 cm over the table
+    """too_low_to_hide: of another object's render beside o's prediction, a board 1 cm over the table
     hides nothing (o rendered there would be in front of it: evidence), a box 10 cm tall may hide o;
     where o's own prediction is, its depth decides as before (not returned)."""
     from types import SimpleNamespace
 
-    from video2robo.parse.fit_video import _too_low_to_hide
+    from video2robo.parse.occlusion import too_low_to_hide
 
     K = np.array([[100.0, 0, 50], [0, 100.0, 40], [0, 0, 1]])
     plane = (np.array([0.0, 0.0, -1.0]), np.array([0.0, 0.0, 0.5]))  # camera 50 cm over the table, looking down
@@ -375,9 +375,9 @@ def test_only_what_stands_high_enough_over_the_table_may_hide_an_object():
     others = [SimpleNamespace(alpha=board.astype(float), depth=depth, colour=None),
               SimpleNamespace(alpha=box.astype(float), depth=depth, colour=None)]
     o = SimpleNamespace(alpha=o_alpha, colour=None)
-    low = _too_low_to_hide(o, others, np.eye(4), plane, K, np.zeros((80, 100, 3), np.uint8), 0.03)
+    low = too_low_to_hide(o, others, np.eye(4), plane, K, np.zeros((80, 100, 3), np.uint8), 0.03)
     assert (low == (board & (o_alpha <= 0.5))).all()
     # the camera moved: the table's pose in its frame comes from T_cam0_cam
     T_cam0_cam = np.eye(4)
     T_cam0_cam[2, 3] = -0.05  # the first camera was 5 cm nearer the table: the board is 6 cm over it
-    assert not _too_low_to_hide(o, others, T_cam0_cam, plane, K, np.zeros((80, 100, 3), np.uint8), 0.03).any()
+    assert not too_low_to_hide(o, others, T_cam0_cam, plane, K, np.zeros((80, 100, 3), np.uint8), 0.03).any()

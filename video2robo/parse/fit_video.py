@@ -61,6 +61,7 @@ from tqdm import tqdm
 
 from video2robo.geometry.so3 import rotation_angle
 from video2robo.parse.mask_choice import MASK_SOURCES, choose_mask, hand_and_unexplained, learn_movers
+from video2robo.parse.occlusion import hidden_by_others, too_low_to_hide
 from video2robo.parse.retrack import retrack_all
 from video2robo.parse.settle import above_table, needs_end_search, resettle, settle_at_end, stand
 from video2robo.perception.camera_motion import CameraMotionOptions, CameraTracker, table_plane
@@ -126,7 +127,7 @@ class TrackingOptions:
     below_table: float = 0.01  # a fitted pose reaching further than this (m) under the table is slid back
     # along its viewing ray onto it (parse.settle.above_table)
     hide_height: float = 0.03  # another object's surface lower than this (m) over the table hides nothing
-    # behind it (_too_low_to_hide)
+    # behind it (occlusion.too_low_to_hide)
     first_support: float = 0.03  # a first-frame pose whose lowest point is within this (m) of the table
     # or of an object's top under it is slid onto it (parse.settle.stand); one further off is searched
     first_rest_iou: float = 0.6  # afresh standing on it, and taken when its silhouette IoU is at least this
@@ -218,61 +219,6 @@ def _rests(o: _Object, T_rest: np.ndarray, mask: np.ndarray, occ: np.ndarray, ob
         return bool(usable and o.colour.support(image, at_rest) >= opt.rest_support), float("nan")
     fit = iou(at_rest, mask & keep)
     return fit >= opt.rest_iou, fit
-
-
-def _hidden_by_others(o: _Object, others: list[_Object], masks: dict, i: int, image: np.ndarray) -> np.ndarray:
-    """Pixels of frame i where another object is (its propagated mask, before its first render) or is
-    rendered in front of o's prediction, which o's losses ignore. In front is believed only where the
-    frame shows that object's colours rather than o's: a model's depth can be wrong where its silhouette
-    is right (a flat tray's single-view "pillow" bulges 14 cm toward the camera and hid the can put
-    down on it, so its fit there had no pixels to explain), and a pixel in o's colours that are not the
-    other object's is o's evidence."""
-    h, w = image.shape[:2]
-    occ = np.zeros((h, w), bool)
-    mine = None
-    for p in others:
-        if p.alpha is None:
-            occ |= masks[p.name][i]
-            continue
-        front = p.alpha > 0.5
-        occ |= front & (o.alpha <= 0.5)
-        over = front & (o.alpha > 0.5) & (p.depth < o.depth)
-        if over.any() and o.colour is not None and o.colour.usable and p.colour is not None and p.colour.usable:
-            if mine is None:
-                mine = o.colour.strict_probability(image) > o.colour.opt.threshold
-            over &= ~(mine & (p.colour.probability(image) <= p.colour.opt.threshold))
-        occ |= over
-    return occ
-
-
-def _too_low_to_hide(o: _Object, others: list[_Object], T_cam0_cam: np.ndarray, plane, K: np.ndarray,
-                     image: np.ndarray, height: float) -> np.ndarray:
-    """Pixels of the other objects' renders, away from o's prediction, whose surface is less than
-    `height` above the table and which show that object's colours rather than o's. The camera looks down
-    on the table, so behind such a pixel (a board, a plate) there is no room for o: o rendered there
-    would be in front of it, where the frame shows the board. They stay out of o's mask but are evidence
-    against o there, not pixels to ignore (ignored, a brush's handle turned over the board it swept,
-    half a turn off, cost nothing)."""
-    n, foot = plane
-    K_inv = np.linalg.inv(K)
-    out = np.zeros(image.shape[:2], bool)
-    mine = None
-    for p in others:
-        if p.alpha is None:
-            continue
-        ys, xs = np.nonzero((p.alpha > 0.5) & (o.alpha <= 0.5))
-        if not len(ys):
-            continue
-        X = (K_inv @ np.stack([xs + 0.5, ys + 0.5, np.ones(len(xs))])) * p.depth[ys, xs]  # camera frame
-        X0 = T_cam0_cam[:3, :3] @ X + T_cam0_cam[:3, 3:4]  # first camera's frame, where the table is
-        low = (n @ (X0 - foot[:, None])) < height
-        if o.colour is not None and o.colour.usable and p.colour is not None and p.colour.usable:
-            if mine is None:
-                mine = o.colour.strict_probability(image) > o.colour.opt.threshold
-            theirs = p.colour.probability(image)[ys, xs] > p.colour.opt.threshold
-            low &= ~(mine[ys, xs] & ~theirs)
-        out[ys[low], xs[low]] = True
-    return out
 
 
 def _hand_share(o: _Object, T: np.ndarray, hand: np.ndarray, opt: TrackingOptions) -> float:
@@ -395,7 +341,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 o.mask_source[i] = MASK_SOURCES.index("perception")
                 occ, source, hand = np.zeros_like(mask), "perception", None
             else:
-                occ = _hidden_by_others(o, others, masks, i, frames[i])
+                occ = hidden_by_others(o, others, masks, i, frames[i])
                 hand, unexplained = None, np.zeros((h, w), bool)
                 if changed is not None and o.colour is not None and o.colour.usable:
                     hand, unexplained = hand_and_unexplained(changed if on_target is None else changed | on_target,
@@ -411,7 +357,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                     # what hides it from the other objects, seen from there (put down on the resting
                     # target, all of it was the target's beside a prediction left behind on the table)
                     o.alpha, o.depth = o.fitter.render_full(o.T_init, w, h, fine=True)
-                    occ = _hidden_by_others(o, others, masks, i, frames[i]) | unexplained
+                    occ = hidden_by_others(o, others, masks, i, frames[i]) | unexplained
                 # fingers across a colour detection: not held against a fit, though not ignored by it either
                 gaps = hull_gaps(mask) if source in ("colour", "redetect") else None
                 o.mask_source[i] = MASK_SOURCES.index(source)
@@ -419,7 +365,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                 o.pnp[i] = o.pnp_ok
                 ignore = occ
                 if plane is not None:  # what no object can hide behind is evidence, not ignored
-                    ignore = occ & ~(_too_low_to_hide(o, others, np.linalg.inv(C[i]), plane, K, frames[i], opt.hide_height)
+                    ignore = occ & ~(too_low_to_hide(o, others, np.linalg.inv(C[i]), plane, K, frames[i], opt.hide_height)
                                      & ~unexplained)
                 frame = FrameInput(rgb, mask, depth_i, o.tracks.xy, np.ones(len(o.tracks), bool), None,
                                    mask_from_prior=source == "prior", track_points=o.tracks.points, ignore=ignore,

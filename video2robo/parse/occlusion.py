@@ -1,0 +1,69 @@
+"""Which of an object's pixels the other objects hide in a frame (parse.fit_video, step 2): where another
+object is rendered in front of it, its losses ignore the pixels (occlusion is not evidence of absence),
+unless the frame shows that pixel in the object's own colours, or the other object lies too flat on the
+table for anything to be behind it. Parts of parse.fit_video's per-frame loop, on its per-object state.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from video2robo.parse.fit_video import _Object
+
+
+def hidden_by_others(o: _Object, others: list[_Object], masks: dict, i: int, image: np.ndarray) -> np.ndarray:
+    """Pixels of frame i where another object is (its propagated mask, before its first render) or is
+    rendered in front of o's prediction, which o's losses ignore. In front is believed only where the
+    frame shows that object's colours rather than o's: a model's depth can be wrong where its silhouette
+    is right (a flat tray's single-view "pillow" bulges 14 cm toward the camera and hid the can put
+    down on it, so its fit there had no pixels to explain), and a pixel in o's colours that are not the
+    other object's is o's evidence."""
+    h, w = image.shape[:2]
+    occ = np.zeros((h, w), bool)
+    mine = None
+    for p in others:
+        if p.alpha is None:
+            occ |= masks[p.name][i]
+            continue
+        front = p.alpha > 0.5
+        occ |= front & (o.alpha <= 0.5)
+        over = front & (o.alpha > 0.5) & (p.depth < o.depth)
+        if over.any() and o.colour is not None and o.colour.usable and p.colour is not None and p.colour.usable:
+            if mine is None:
+                mine = o.colour.strict_probability(image) > o.colour.opt.threshold
+            over &= ~(mine & (p.colour.probability(image) <= p.colour.opt.threshold))
+        occ |= over
+    return occ
+
+
+def too_low_to_hide(o: _Object, others: list[_Object], T_cam0_cam: np.ndarray, plane, K: np.ndarray,
+                     image: np.ndarray, height: float) -> np.ndarray:
+    """Pixels of the other objects' renders, away from o's prediction, whose surface is less than
+    `height` above the table and which show that object's colours rather than o's. The camera looks down
+    on the table, so behind such a pixel (a board, a plate) there is no room for o: o rendered there
+    would be in front of it, where the frame shows the board. They stay out of o's mask but are evidence
+    against o there, not pixels to ignore (ignored, a brush's handle turned over the board it swept,
+    half a turn off, cost nothing)."""
+    n, foot = plane
+    K_inv = np.linalg.inv(K)
+    out = np.zeros(image.shape[:2], bool)
+    mine = None
+    for p in others:
+        if p.alpha is None:
+            continue
+        ys, xs = np.nonzero((p.alpha > 0.5) & (o.alpha <= 0.5))
+        if not len(ys):
+            continue
+        X = (K_inv @ np.stack([xs + 0.5, ys + 0.5, np.ones(len(xs))])) * p.depth[ys, xs]  # camera frame
+        X0 = T_cam0_cam[:3, :3] @ X + T_cam0_cam[:3, 3:4]  # first camera's frame, where the table is
+        low = (n @ (X0 - foot[:, None])) < height
+        if o.colour is not None and o.colour.usable and p.colour is not None and p.colour.usable:
+            if mine is None:
+                mine = o.colour.strict_probability(image) > o.colour.opt.threshold
+            theirs = p.colour.probability(image)[ys, xs] > p.colour.opt.threshold
+            low &= ~(mine[ys, xs] & ~theirs)
+        out[ys[low], xs[low]] = True
+    return out
