@@ -21,6 +21,10 @@ Run again on the same --work, it reuses the videos and every parse stage whose i
 (the demo folder's progress.json): a change to skill parsing alone is re-scored in seconds on the saved
 fits. To measure a snapshot of the code (e.g. `git archive`), set PYTHONPATH to it: an editable install
 imports the working tree whatever the current directory.
+
+--weight NAME=VALUE (repeatable) sets one of the pose fit's loss weights (pose.config.LossWeights:
+mask, rgb, depth, track, rotation) for every object; the demo folder is then named after it
+(demo_mesh_track3), so runs with other weights on the same --work are kept side by side.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ def run_task(task: str, seed: int, args) -> list[dict]:
     from video2robo.demo_from_gt import demo_from_gt  # noqa: F401  (import check: package complete)
     from video2robo.errors import UserError
     from video2robo.parse import ParseConfig, run_parse
+    from video2robo.pose.config import FitConfig, LossWeights
     from video2robo.synth import CaptureSettings, capture, write_capture
     from video2robo.synth.evaluate import evaluate_folder
 
@@ -60,7 +65,8 @@ def run_task(task: str, seed: int, args) -> list[dict]:
         extra = {}
     else:
         extra = dict(size=tuple(f"{o['name']}={o['diameter']}" for o in objs))
-    demo = root / f"demo_{args.model}{'_marker' if args.marker else ''}"
+    suffix = "".join(f"_{k}{v:g}" for k, v in args.weight.items())
+    demo = root / f"demo_{args.model}{'_marker' if args.marker else ''}{suffix}"
     parsed = video
     if args.marker:
         from marker_video import marked_video
@@ -71,7 +77,8 @@ def run_task(task: str, seed: int, args) -> list[dict]:
     error = ""
     try:
         run_parse(ParseConfig(video=parsed / "video.mp4", out=demo, task=task, prompt=tuple(prompts), fov=summary["fov_x_deg"],
-                              stride=args.stride, **extra), progress=False)
+                              stride=args.stride, fit=FitConfig(weights=LossWeights(**args.weight)), **extra),
+                  progress=False)
     except UserError as e:
         error = str(e)
     seconds = time.perf_counter() - t0
@@ -137,6 +144,25 @@ def _cpu() -> str:
     return platform.processor() or platform.machine()
 
 
+def _weights(ap: argparse.ArgumentParser, items: list[str]) -> dict[str, float]:
+    """--weight NAME=VALUE items as LossWeights keyword arguments (an argparse error names a bad one)."""
+    from dataclasses import fields
+
+    from video2robo.pose.config import LossWeights
+
+    names = [f.name for f in fields(LossWeights)]
+    out = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or name not in names:
+            ap.error(f"--weight {item!r}: expected NAME=VALUE with NAME one of {', '.join(names)}")
+        try:
+            out[name] = float(value)
+        except ValueError:
+            ap.error(f"--weight {item!r}: {value!r} is not a number")
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tasks", nargs="+", default=["pour", "stack", "place", "attach", "drum", "sweep"])
@@ -150,7 +176,10 @@ def main() -> None:
     ap.add_argument("--marker", type=float, default=None, help="draw an ArUco marker of this side (m) onto each video's "
                     "table and parse with --marker (single-view models: sized by it instead of the true size)")
     ap.add_argument("--work", default="pose_accuracy_runs")
+    ap.add_argument("--weight", action="append", default=[], metavar="NAME=VALUE",
+                    help="a pose-fit loss weight (pose.config.LossWeights), e.g. track=3; repeatable")
     args = ap.parse_args()
+    args.weight = _weights(ap, args.weight)
     rows = []
     for seed in args.seeds:
         for task in args.tasks:
