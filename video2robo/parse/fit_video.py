@@ -8,7 +8,7 @@ stays put however the phone moves. Per frame:
 1. predict each object's pose: PnP-RANSAC on its model-anchored point tracks (perception.model_tracks)
    moved by Lucas–Kanade, else a constant-velocity guess;
 2. render every object at its prediction; where another object is in front, pixels are `ignore`d by
-   the losses and removed from the mask (occlusion by the other object is not evidence of absence);
+   the losses and removed from the mask (occlusion by the other object is not evidence of absence: `parse.occlusion`);
 3. mark what is in front of the object and is none of the objects: pixels that differ from the first
    frame's table warped by the camera's motion (perception.occluders) in colours the object never
    showed (the hand, its shadow) are ignored too; how much of the object's surroundings the hand
