@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from video2robo.perception.masks import bbox, extent_px, iou
-from video2robo.pose.crop import crop_around
 
 if TYPE_CHECKING:
     from video2robo.parse.fit_video import TrackingOptions, _Object
@@ -63,7 +62,7 @@ def resettle(o: _Object, i: int, frame, image: np.ndarray, C: np.ndarray, gray: 
     # standing as it stood at first: a search over turn and position (seconds), tried at every rest
     stands_on = [(p.T0[-1], points(p)) for p in others if p.T0]
     T0_new, iou_new = o.fitter.rest_search(frame, C[i], plane, [o.T0[0][:3, :3]], stands_on)
-    iou_old = o.fitter.silhouette_iou(o.T[i], frame, crop_around(frame.mask, o.fitter.cfg.polish_crop_size))
+    iou_old = o.fitter.polish_iou(o.T[i], frame)
     floor = opt.settle_rest_iou if beaten_iou is None or iou_new < iou_old + opt.settle_gain else beaten_iou
     if T0_new is not None and iou_new < max(iou_old - opt.settle_rest_slack, floor):
         T0_new = None
@@ -120,8 +119,7 @@ def stored_frame(o: _Object, image: np.ndarray | None, depth: np.ndarray | None,
 def stored_iou(o: _Object, T: np.ndarray, k: int) -> float:
     """Silhouette IoU of the model at T with the mask frame k's fit used, its ignored pixels left out (on
     the polishing crop around that mask)."""
-    frame = stored_frame(o, None, None, k)  # silhouette IoU reads only the masks
-    return o.fitter.silhouette_iou(T, frame, crop_around(o.used[k], o.fitter.cfg.polish_crop_size))
+    return o.fitter.polish_iou(T, stored_frame(o, None, None, k))  # silhouette IoU reads only the masks
 
 
 def _explained_since(o: _Object, i: int, T0_new: np.ndarray, C: np.ndarray, opt: TrackingOptions) -> int:
@@ -242,8 +240,7 @@ def _rest_first(o: _Object, frame, plane, below: list, opt: TrackingOptions) -> 
     near and turned 52° (IoU 0.86); standing on the table it was 1.5 cm and 4° off (IoU 0.72)."""
     from video2robo.pose.upright import AXES, rotation_taking
 
-    crop = crop_around(frame.mask, o.fitter.cfg.polish_crop_size)
-    iou_first = o.fitter.silhouette_iou(o.T0[0], frame, crop)
+    iou_first = o.fitter.polish_iou(o.T0[0], frame)
     T, iou_rest = o.fitter.rest_search(frame, np.eye(4), plane, [rotation_taking(a, plane[0]) for a in AXES], below)
     if T is None or iou_rest < max(opt.first_rest_iou, iou_first - opt.first_rest_slack):
         return None

@@ -144,6 +144,11 @@ class ObjectFitter:
         union = (a | m).sum()
         return float((a & m).sum() / union) if union else 0.0
 
+    def polish_iou(self, T: np.ndarray, frame: FrameInput) -> float:
+        """`silhouette_iou` on the polishing crop around the frame's mask (FitConfig.polish_crop_size): the
+        finest comparison of two poses' fits to one mask, as the first frame's polish and the rest searches make."""
+        return self.silhouette_iou(T, frame, crop_around(frame.mask, self.cfg.polish_crop_size))
+
     # ---------------------------------------------------------------------------------------------
     def _initial_depth(self, frame: FrameInput) -> tuple[np.ndarray, float]:
         """Ray through the mask centroid, and the depth at which the model's projected convex-hull area
@@ -281,7 +286,7 @@ class ObjectFitter:
                 T_p, parts_p, crop_p = self.polish(frame, T)
                 if crop_p is not None:
                     T, parts, crop = T_p, parts_p, crop_p
-                iou = self.silhouette_iou(T, frame, crop_around(frame.mask, cfg.polish_crop_size))
+                iou = self.polish_iou(T, frame)
                 loss = self.objective(frame, T)
                 if best is None or iou > best[0] + cfg.hypothesis_margin or loss < best[1]:
                     best = (iou, loss, T, parts, crop, self.scale)
