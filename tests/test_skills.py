@@ -145,6 +145,31 @@ def test_task_segment_takes_invalid_frames_as_no_evidence():
         task_segment(np.full(30, 0.10), 0, 29, 0.03, valid)
 
 
+def test_task_segment_starts_where_the_source_reaches_the_target():
+    """Lifted past the target, the source reads 2 cm from it for two frames (5-6); it reaches it (0.2 cm)
+    from frame 14 after coming within 3 cm at frame 12, and leaves it at frame 20. The segment starts at
+    12, not 5; without `reach`, at 5. Its end is the last frame within 3 cm either way."""
+    from video2robo.skills import task_segment
+
+    d = np.full(30, 0.10)
+    d[5:7] = 0.02
+    d[12:14] = 0.025
+    d[14:20] = 0.002
+    d[24] = 0.028  # a last frame within 3 cm, after it left
+    assert task_segment(d, 0, 29, 0.03) == (5, 24)
+    assert task_segment(d, 0, 29, 0.03, reach=0.01) == (12, 24)
+    assert task_segment(d, 2, 29, 0.03, np.ones(30, bool), reach=0.01) == (12, 24)
+    # closest approach 2 cm (a pour's lip over a rim): every frame within 3 cm of 3 cm counts, from frame 5
+    d2 = np.where(d < 0.03, 0.02, d)
+    assert task_segment(d2, 0, 29, 0.03, reach=0.01) == (5, 24)
+    # frames 14-15's fits are invalid: the first frame in contact is any of 14-16, and their middle is taken
+    valid = np.ones(30, bool)
+    valid[[14, 15]] = False
+    d3 = d.copy()
+    d3[12:16] = 0.10
+    assert task_segment(d3, 0, 29, 0.03, valid, reach=0.01) == (15, 24)
+
+
 def test_release_after_invalid_frames_is_the_gap_middle():
     """The source stops at frame 90; the fits of frames 84-89 are invalid and interpolated from frame 83
     to 90 (as world.fill_invalid does): the first frame at rest is any of 84..90, and the middle is taken."""

@@ -8,7 +8,8 @@
   when the hand had let go just before the fit came to rest, the let-go (an object let go does not move:
   its fit caught up with the view the hand uncovered).
 - task segment: frames between grasp and release where the source surface is within `contact` (3 cm)
-  of the target surface; T_rel(t) = T_world_target(t)⁻¹ · T_world_source(t) over it.
+  of the target surface, from the run of them in which it first comes within `reach` (1 cm) of its
+  closest approach (not one it is only lifted past); T_rel(t) = T_world_target(t)⁻¹ · T_world_source(t) over it.
 Speeds are measured on a smoothed trajectory, so tracking jitter does not read as motion.
 """
 
@@ -37,6 +38,7 @@ class SkillParams:
     smooth_s: float = 0.2  # smoothing window
     rest_step: float = 0.01  # a resting source's fit that steps less than this (m) still rests (_refine_events)
     contact: float = 0.03  # task segment threshold on surface distance, metres
+    reach: float = 0.01  # the segment starts where the source first comes this close to its closest approach (task_segment)
     hand_contact: float = 0.05  # the hand covers at least this share of the source's surroundings while holding it
     min_press_s: float = 0.5  # the hand on the still source this long: it pressed, and its let-go is the release
     max_hold_s: float = 3.0  # the hand's let-go is looked for this long after the source stops
@@ -218,7 +220,7 @@ def surface_distance(points_source: np.ndarray, points_target: np.ndarray, T_ws:
 
 
 def task_segment(distance: np.ndarray, grasp: int, release: int, contact: float,
-                 valid: np.ndarray | None = None) -> tuple[int, int]:
+                 valid: np.ndarray | None = None, reach: float = 0.0) -> tuple[int, int]:
     """First and last frame (inclusive) in [grasp, release] with distance < contact. With `valid` (per
     frame, both fits explain their masks) only valid frames are evidence: when invalid frames lie
     between the last valid frame out of contact and the first in contact, the first frame in contact is
@@ -227,25 +229,37 @@ def task_segment(distance: np.ndarray, grasp: int, release: int, contact: float,
     interpolated between valid ones (world.fill_invalid), and a straight line says little about when a
     stroke reached the target: the drumstick, swung fast at the drum, was fitted badly on the two frames
     it struck, its interpolation crossed 3 cm only at the next valid frame, and the segment began 6 video
-    frames late; from the gap's middle, 3. Without any valid frame in contact, every frame counts."""
+    frames late; from the gap's middle, 3. Without any valid frame in contact, every frame counts.
+
+    With `reach` > 0 the segment starts in the run of frames within `contact` that holds the first
+    (valid) frame within `reach` of the closest approach: a source that rests a few centimetres from
+    the target is fitted within 3 cm of it for a frame or two as it is lifted past it (a drumstick 5.5
+    cm from the drum read 1.6 cm as the hand swung it up, and its segment began 30 video frames early),
+    but it reaches the target only when it does the task. Its end is not treated so: a cup tilted over
+    a bowl is 2-3 cm from its rim while it pours, was fitted 3-5 cm from it, and its last run within 3
+    cm, as it was taken away, is where the pour ended."""
     window = distance[grasp : release + 1]
     near = window < contact
-    idx = np.nonzero(near)[0]
-    if len(idx) == 0:
+    if not near.any():
         raise UserError(f"the source never comes within {contact * 100:.0f} cm of the target between grasp and release "
                         f"(closest {window.min() * 100:.1f} cm); check the prompts, the scale hint, "
                         "or the task name")
-    if valid is not None:
-        ok = np.asarray(valid, bool)[grasp : release + 1]
-        seen = np.nonzero(near & ok)[0]
-        if len(seen):
-            first, last = int(seen[0]), int(seen[-1])
-            before = np.nonzero(ok[:first])[0]  # the last valid frame before it (out of contact)
-            after = np.nonzero(ok[last + 1 :])[0]
-            start = (int(before[-1]) + 1 + first) // 2 if len(before) else first
-            end = (2 * last + int(after[0])) // 2 if len(after) else last
-            return grasp + start, grasp + end
-    return int(grasp + idx[0]), int(grasp + idx[-1])
+    ok = np.ones(len(window), bool) if valid is None else np.asarray(valid, bool)[grasp : release + 1]
+    if not (near & ok).any():
+        ok = np.ones(len(window), bool)  # no valid frame in contact: every frame counts
+    if reach > 0:
+        closest = float(window[ok].min())
+        run = int(np.nonzero((window < min(contact, closest + reach)) & ok)[0][0])
+        while run > 0 and near[run - 1]:
+            run -= 1
+        near[:run] = False  # within 3 cm only on the way past it
+    seen = np.nonzero(near & ok)[0]
+    first, last = int(seen[0]), int(seen[-1])
+    before = np.nonzero(ok[:first])[0]  # the last valid frame before it (out of contact)
+    after = np.nonzero(ok[last + 1 :])[0]
+    start = (int(before[-1]) + 1 + first) // 2 if len(before) else first
+    end = (2 * last + int(after[0])) // 2 if len(after) else last
+    return grasp + start, grasp + end
 
 
 def relative_trajectory(T_world_target: np.ndarray, T_world_source: np.ndarray, segment: tuple[int, int]) -> np.ndarray:
@@ -266,6 +280,6 @@ def parse_skills(T_world_source, T_world_target, points_source, points_target, p
     dist = surface_distance(points_source, points_target, T_world_source, T_world_target)
     valid = None if valid_source is None else np.asarray(valid_source, bool) & (
         True if valid_target is None else np.asarray(valid_target, bool))
-    seg = task_segment(dist, grasp, release, p.contact, valid)
+    seg = task_segment(dist, grasp, release, p.contact, valid, p.reach)
     return {"grasp_frame": grasp, "release_frame": release, "task_segment": seg, "distance": dist,
             "T_rel": relative_trajectory(T_world_target, T_world_source, seg)}
