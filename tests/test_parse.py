@@ -77,6 +77,10 @@ def test_parse_first_frames_end_to_end(place_video, tmp_path):
         used, ignored = (np.unpackbits(fit[k], axis=-1, count=w).astype(bool) for k in ("used_masks", "ignored_masks"))
         assert used.shape == ignored.shape == (len(frames), h, w)
         assert used[0].sum() > 100 and not ignored[0].any()  # the first frame's mask, nothing hidden yet
+        np.testing.assert_array_equal(poses[f"fitted_{name}"], fit["valid"])  # the frame's own fit
+    info = json.loads((out / "demo.json").read_text())
+    assert any("target 'plate' rests" in w for w in info["warnings"])  # its one world pose: an estimate throughout
+    assert poses["valid_plate"].all()
     # resume: a second run reuses every finished stage and reproduces the poses exactly
     with pytest.raises(UserError):
         run_parse(cfg, progress=False)

@@ -6,7 +6,9 @@ Anyone may produce one with their own tracker. Layout (N processed frames, M obj
       demo.json          format, version, source video, fps, image size, K, task, objects (name, role,
                          model file and how it was made, scale and its source), frame indices, skills, warnings
       objects/<name>.ply object Gaussians in the object frame, metres (standard 3DGS PLY)
-      poses.npz          T_cam_<name> (N,4,4), residual_<name> (N,), valid_<name> (N,) bool,
+      poses.npz          T_cam_<name> (N,4,4), residual_<name> (N,), valid_<name> (N,) bool (the pose is an
+                         estimate: fitted_<name>, or the resting target's one world pose; else interpolated),
+                         fitted_<name> (N,) bool (the frame's own fit explains the object's mask),
                          hand_<name> (N,) share of the object's surroundings a hand covers (NaN: unmeasured),
                          T_world_cam (N,4,4) (world: z up, table top at z = 0),
                          T_rel (K,4,4) = T_world_target⁻¹ · T_world_source over the task segment

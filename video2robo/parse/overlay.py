@@ -34,8 +34,9 @@ def overlay_frame(frame, K, models, poses, labels_t, names, tracks, t):
         xy, vis = tracks[f"{nm}_xy"][t], tracks[f"{nm}_visible"][t]
         for x, y in xy[vis & np.isfinite(xy).all(-1)]:
             cv2.circle(img, (int(x), int(y)), 1, colour, -1)
-        valid = bool(poses[f"valid_{nm}"][t])
-        cv2.putText(img, f"{nm} {'ok' if valid else 'interp'} iou {1 - poses[f'residual_{nm}'][t]:.2f}", (6, 16 + 16 * k),
+        fitted = bool(poses.get(f"fitted_{nm}", poses[f"valid_{nm}"])[t])
+        state = "ok" if fitted else "rest" if poses[f"valid_{nm}"][t] else "interp"
+        cv2.putText(img, f"{nm} {state} iou {1 - poses[f'residual_{nm}'][t]:.2f}", (6, 16 + 16 * k),
                     cv2.FONT_HERSHEY_SIMPLEX, 0.45, colour, 1, cv2.LINE_AA)
     cv2.putText(img, f"frame {t}", (6, h - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
     return img

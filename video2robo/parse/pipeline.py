@@ -221,9 +221,12 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     T_world = {}
     for nm in names:
         T_cam = fill_invalid(fits[nm]["T_cam"], fits[nm]["valid"], T_cam_cam0)
-        if nm == tgt and rests:  # resting target: one pose in the world for the whole video
-            T_cam = np.linalg.inv(T_world_cam) @ T_world_tgt
-        poses[f"T_cam_{nm}"], poses[f"residual_{nm}"], poses[f"valid_{nm}"] = T_cam, fits[nm]["residual"], fits[nm]["valid"]
+        valid = fits[nm]["valid"]
+        if nm == tgt and rests:  # resting target: one pose in the world for the whole video, from all its good
+            T_cam = np.linalg.inv(T_world_cam) @ T_world_tgt  # fits, which holds as well where the brush
+            valid = np.ones_like(valid)  # sweeping over the board hid it from its own fit
+        poses[f"T_cam_{nm}"], poses[f"residual_{nm}"] = T_cam, fits[nm]["residual"]
+        poses[f"valid_{nm}"], poses[f"fitted_{nm}"] = valid, fits[nm]["valid"]
         if "hand" in fits[nm]:
             poses[f"hand_{nm}"] = fits[nm]["hand"]
         T_world[nm] = T_world_cam @ T_cam

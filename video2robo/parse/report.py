@@ -71,7 +71,7 @@ def write_report(folder: Path, demo, poses: dict, names: list[str], fit_times: d
     rows = "".join(
         f"<tr><td>{html.escape(o.name)}</td><td>{o.role}</td><td>{html.escape(o.model_source)}</td>"
         f"<td>{html.escape(o.scale_source)}</td>"
-        f"<td>{np.mean(poses[f'valid_{o.name}']):.0%}</td><td>{1 - np.median(poses[f'residual_{o.name}']):.3f}</td>"
+        f"<td>{np.mean(poses.get(f'fitted_{o.name}', poses[f'valid_{o.name}'])):.0%}</td><td>{1 - np.median(poses[f'residual_{o.name}']):.3f}</td>"
         f"<td>{fit_times.get(o.name, {}).get('init_s', float('nan')):.1f}</td>"
         f"<td>{fit_times.get(o.name, {}).get('track_s_per_frame', float('nan')):.2f}</td></tr>"
         for o in demo.objects)
