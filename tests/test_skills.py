@@ -207,13 +207,16 @@ def test_fill_invalid_interpolates_where_a_resting_object_stays_put():
     assert np.linalg.norm(fill_invalid(T, valid)[2, :3, 3] - T[2, :3, 3]) > 0.003
 
 
+BOX = np.array([[x, y, z] for x in (-0.05, 0.05) for y in (-0.03, 0.03) for z in (0.0, 0.04)])  # 10 cm
+
+
 def test_world_from_static_target():
     T_cam_target = np.repeat(make_pose(axis_angle_to_rotmat(np.array([-2.2, 0, 0])), np.array([0, 0.1, 0.8]))[None], 10, axis=0)
     T_cam_target[3, :3, 3] += 0.05  # one bad fit
     valid = np.ones(10, bool)
     points = np.array([[0, 0, -0.03], [0, 0, 0.05]])
     still = np.repeat(np.eye(4)[None], 10, axis=0)
-    assert target_rests(T_cam_target, valid, still, size=0.1)
+    assert target_rests(T_cam_target, valid, still, BOX)
     T_world_cam = world_from_camera_motion(T_cam_target, valid, points, still)
     assert np.allclose(T_world_cam, T_world_cam[0])
     T_world_target = T_world_cam[0] @ T_cam_target[0]
@@ -233,10 +236,29 @@ def test_world_follows_the_camera_motion():
     valid = np.ones(12, bool)
     out = world_from_camera_motion(T_cam_target, valid, points, T_cam_cam0)
     np.testing.assert_allclose(out, T_world_cam, atol=1e-9)
-    assert target_rests(T_cam_target, valid, T_cam_cam0, size=0.1)
+    assert target_rests(T_cam_target, valid, T_cam_cam0, BOX)
     moved = T_cam_target.copy()
     moved[6:, :3, 3] += moved[6:, :3, :3] @ np.array([0.0, 0.05, 0.0])  # pushed 5 cm along the table half-way
-    assert not target_rests(moved, valid, T_cam_cam0, size=0.1)
+    assert not target_rests(moved, valid, T_cam_cam0, BOX)
+    turned = T_cam_target.copy()
+    turned[6:, :3, :3] = turned[6:, :3, :3] @ axis_angle_to_rotmat(np.array([0.0, 0.0, np.pi / 2]))
+    assert not target_rests(turned, valid, T_cam_cam0, BOX)  # a box turned a quarter in place has moved
+
+
+def test_symmetric_target_drifting_about_its_axis_rests():
+    """A bowl's fits turn about its axis of symmetry (unobservable) by up to 1 rad: it still rests; a
+    bar turned so in place does not."""
+    rng = np.random.default_rng(1)
+    T_cam = make_pose(axis_angle_to_rotmat(np.array([-2.2, 0, 0])), np.array([0, 0.1, 0.8]))
+    spins = np.stack([T_cam @ make_pose(axis_angle_to_rotmat(np.array([0, 0, a])), np.zeros(3))
+                      for a in rng.uniform(-1, 1, 12)])
+    still, valid = np.repeat(np.eye(4)[None], 12, axis=0), np.ones(12, bool)
+    a = np.radians(np.arange(0, 360, 1.0))
+    bowl = np.concatenate([np.stack([r * np.cos(a), r * np.sin(a), np.full_like(a, z)], 1)
+                           for r, z in ((0.08, 0.05), (0.04, 0.0))])
+    assert target_rests(spins, valid, still, bowl)
+    bar = np.stack([np.linspace(-0.1, 0.1, 50), np.zeros(50), np.zeros(50)], 1)
+    assert not target_rests(spins, valid, still, bar)
 
 
 def test_robust_mean_pose_ignores_a_flipped_cluster():

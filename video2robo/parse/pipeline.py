@@ -205,7 +205,7 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
         warnings.append(f"the camera's motion was found in only {tracked.mean():.0%} of the frames (too little table "
                         "texture around the objects); the world frame holds the last found camera pose in the rest")
     static = cfg.camera == "static" or bool(np.abs(T_cam_cam0 - np.eye(4)).max() < 1e-12)
-    rests = target_rests(fits[tgt]["T_cam"], fits[tgt]["valid"], T_cam_cam0, float(np.ptp(pts[tgt], axis=0).max()))
+    rests = target_rests(fits[tgt]["T_cam"], fits[tgt]["valid"], T_cam_cam0, pts[tgt])
     if not rests:
         warnings.append(f"the target '{tgt}' does not seem to rest on the table throughout (its fits, the camera's "
                         "motion taken off, move): its per-frame fits are kept, and the world frame is less certain")
