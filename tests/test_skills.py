@@ -170,6 +170,31 @@ def test_task_segment_starts_where_the_source_reaches_the_target():
     assert task_segment(d3, 0, 29, 0.03, valid, reach=0.01) == (15, 24)
 
 
+def test_task_segment_of_strikes_ends_at_the_last_strike():
+    """Strikes at frames 8-9 and 14-15 (0.2 cm), then the stick is put back 1.5 cm beside the target from
+    frame 20 to the release at 29. A task of strikes (`last_touch`) ends at the last strike's run (16),
+    another at the last frame within 3 cm (29)."""
+    from video2robo.skills import task_segment
+
+    d = np.full(30, 0.10)
+    d[7:10] = [0.02, 0.002, 0.002]
+    d[14:17] = [0.002, 0.002, 0.025]
+    d[20:] = 0.015
+    assert task_segment(d, 0, 29, 0.03, reach=0.01) == (7, 29)
+    assert task_segment(d, 0, 29, 0.03, reach=0.01, last_touch=True) == (7, 16)
+    # the stick rests on the drum after its last strike (e.g. a stroke held): the touch runs on to the release
+    d2 = d.copy()
+    d2[17:] = 0.002
+    assert task_segment(d2, 0, 29, 0.03, reach=0.01, last_touch=True) == (7, 29)
+
+
+def test_task_spec_reads_how_the_task_segment_ends():
+    from video2robo.task_spec import load_task_spec
+
+    assert load_task_spec("drum").skills.task_end == "last_touch"
+    assert load_task_spec("pour").skills.task_end == "contact"
+
+
 def test_release_after_invalid_frames_is_the_gap_middle():
     """The source stops at frame 90; the fits of frames 84-89 are invalid and interpolated from frame 83
     to 90 (as world.fill_invalid does): the first frame at rest is any of 84..90, and the middle is taken."""

@@ -25,6 +25,7 @@ def test_bundled_specs_load(name):
         ({"grasp": {}}, "name"),
         ({"name": "x", "workspace": {"target_yaw_reference": "bowl"}}, "workspace.target_yaw_reference"),
         ({"name": "x", "workspace": {"source_yaw_reference": "robot"}}, "workspace.source_yaw_reference"),
+        ({"name": "x", "skills": {"task_end": "strike"}}, "skills.task_end"),
     ],
 )
 def test_bad_specs_name_the_problem(data, fragment):

@@ -3,7 +3,8 @@
 A task spec says how `generate` turns a demo of that task into robot demonstrations: which object roles
 take part, how the source is grasped (automatic antipodal sampling, or a fixed grasp in the source
 object's frame), where objects may be rearranged on the table, the default camera(s), the episode
-timing at the control rate, the kinematic checks and the augmentation defaults.
+timing at the control rate, the kinematic checks and the augmentation defaults; and how `parse` reads
+the task's segment from a video (`skills`).
 
 Units: metres, radians for angles given as `*_rad`, degrees for fields named `*_deg`, seconds. Poses are
 T_<to>_<from>; the world is the table frame (z up, table top at z = 0).
@@ -165,8 +166,19 @@ class AugmentSpec:
 
 
 @dataclass
+class SkillSpec:
+    """How `parse` reads the task from the source's motion relative to the target."""
+
+    task_end: str = "contact"
+    """Where the task segment ends: "contact", its last frame within 3 cm of the target (a cup pours over
+    a bowl, a lid is pressed onto a box); "last_touch", the end of the last run within 3 cm in which the
+    source comes as close to the target as it ever does (a stick strikes a drum, then is put back beside
+    it, close enough that its fit may read within 3 cm)."""
+
+
+@dataclass
 class TaskSpec:
-    """Everything `generate` needs to know about one task."""
+    """Everything `generate` (and `parse`, in `skills`) needs to know about one task."""
 
     name: str
     description: str = ""
@@ -179,6 +191,7 @@ class TaskSpec:
     checks: ChecksSpec = field(default_factory=ChecksSpec)
     robot: RobotSpec = field(default_factory=RobotSpec)
     augment: AugmentSpec = field(default_factory=AugmentSpec)
+    skills: SkillSpec = field(default_factory=SkillSpec)
     release_on_target: bool | None = None
     """Release where the demo released relative to the target (stack, place) or put the source back
     relative to its start (pour, drum, sweep); None: decided from the demo."""
@@ -295,6 +308,8 @@ def validate(spec: TaskSpec, where: str) -> TaskSpec:
     a = spec.augment
     _check(a.background in ("plane", "gaussians", "none"), f"{where}: augment.background", "must be plane, gaussians or none")
     _check(a.distractors >= 0, f"{where}: augment.distractors", "must be >= 0")
+    _check(spec.skills.task_end in ("contact", "last_touch"), f"{where}: skills.task_end",
+           f"must be 'contact' or 'last_touch', got {spec.skills.task_end!r}")
     _check(0 < spec.checks.velocity_scale <= 1, f"{where}: checks.velocity_scale", "must be in (0, 1]")
     return spec
 

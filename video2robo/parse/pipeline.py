@@ -19,6 +19,7 @@ from video2robo.errors import UserError
 from video2robo.io_utils import atomic_path
 from video2robo.parse.config import ParseConfig
 from video2robo.parse.models import ASSUMED_EXTENT_M, model_builder, object_models
+from video2robo.skills import SkillParams, parse_skills
 
 PHONE_FOV_DEG = 66.0
 NO_TASK = "none"  # --task none: trajectories only, no skills
@@ -239,7 +240,8 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     if cfg.task == NO_TASK:
         warnings.append("no task: object trajectories only, no skills parsed (`generate` needs a task's skills)")
     else:
-        skills, skill_error = _skills(source_name, tgt, T_world, pts, fits, fps, poses)
+        skills, skill_error = _skills(source_name, tgt, T_world, pts, fits, poses,
+                                      SkillParams(fps=fps, last_touch=spec.skills.task_end == "last_touch"))
         if skill_error:
             warnings.append(f"skills not parsed: {skill_error}")
             skill_error = "; ".join([skill_error] + size_warnings)  # the likelier fix first in sight
@@ -355,12 +357,12 @@ def release_at_end(src: str, skills: Skills | None, n: int) -> list[str]:
             "down); check overlay.mp4 near the end"]
 
 
-def _skills(src: str, tgt: str, T_world: dict, pts: dict, fits: dict, fps: float, poses: dict) -> tuple[Skills | None, str | None]:
+def _skills(src: str, tgt: str, T_world: dict, pts: dict, fits: dict, poses: dict,
+            params: SkillParams) -> tuple[Skills | None, str | None]:
     """(skills, None), the relative trajectory and distances added to `poses`; or (None, why not)."""
-    from video2robo.skills import SkillParams, parse_skills
 
     try:
-        sk = parse_skills(T_world[src], T_world[tgt], pts[src][::4], pts[tgt][::4], SkillParams(fps=fps),
+        sk = parse_skills(T_world[src], T_world[tgt], pts[src][::4], pts[tgt][::4], params,
                           hand_source=fits[src].get("hand"),
                           valid_source=fits[src]["valid"], valid_target=fits[tgt]["valid"])
     except UserError as e:

@@ -9,7 +9,8 @@
   its fit caught up with the view the hand uncovered).
 - task segment: frames between grasp and release where the source surface is within `contact` (3 cm)
   of the target surface, from the run of them in which it first comes within `reach` (1 cm) of its
-  closest approach (not one it is only lifted past); T_rel(t) = T_world_target(t)⁻¹ · T_world_source(t) over it.
+  closest approach (not one it is only lifted past), to the end of the last such run in a task of strikes
+  (`last_touch`: not the stick put back beside the drum); T_rel(t) = T_world_target(t)⁻¹ · T_world_source(t) over it.
 Speeds are measured on a smoothed trajectory, so tracking jitter does not read as motion.
 """
 
@@ -39,6 +40,7 @@ class SkillParams:
     rest_step: float = 0.01  # a resting source's fit that steps less than this (m) still rests (_refine_events)
     contact: float = 0.03  # task segment threshold on surface distance, metres
     reach: float = 0.01  # the segment starts where the source first comes this close to its closest approach (task_segment)
+    last_touch: bool = False  # ...and ends where it last does (a task of strikes: the task spec's skills.task_end)
     hand_contact: float = 0.05  # the hand covers at least this share of the source's surroundings while holding it
     min_press_s: float = 0.5  # the hand on the still source this long: it pressed, and its let-go is the release
     max_hold_s: float = 3.0  # the hand's let-go is looked for this long after the source stops
@@ -220,7 +222,7 @@ def surface_distance(points_source: np.ndarray, points_target: np.ndarray, T_ws:
 
 
 def task_segment(distance: np.ndarray, grasp: int, release: int, contact: float,
-                 valid: np.ndarray | None = None, reach: float = 0.0) -> tuple[int, int]:
+                 valid: np.ndarray | None = None, reach: float = 0.0, last_touch: bool = False) -> tuple[int, int]:
     """First and last frame (inclusive) in [grasp, release] with distance < contact. With `valid` (per
     frame, both fits explain their masks) only valid frames are evidence: when invalid frames lie
     between the last valid frame out of contact and the first in contact, the first frame in contact is
@@ -235,9 +237,11 @@ def task_segment(distance: np.ndarray, grasp: int, release: int, contact: float,
     (valid) frame within `reach` of the closest approach: a source that rests a few centimetres from
     the target is fitted within 3 cm of it for a frame or two as it is lifted past it (a drumstick 5.5
     cm from the drum read 1.6 cm as the hand swung it up, and its segment began 30 video frames early),
-    but it reaches the target only when it does the task. Its end is not treated so: a cup tilted over
-    a bowl is 2-3 cm from its rim while it pours, was fitted 3-5 cm from it, and its last run within 3
-    cm, as it was taken away, is where the pour ended."""
+    but it reaches the target only when it does the task. Its end is treated so only with `last_touch`
+    (a task of strikes, whose last one ends it: a drumstick put back 4.3 cm beside the drum was fitted
+    1.7 cm from it, and its segment ended at the release, 39 video frames late; from the last strike's
+    run, 3): a cup tilted over a bowl is 2-3 cm from its rim while it pours, was fitted 3-5 cm from it,
+    and its last run within 3 cm, as it was taken away, is where the pour ended."""
     window = distance[grasp : release + 1]
     near = window < contact
     if not near.any():
@@ -249,10 +253,16 @@ def task_segment(distance: np.ndarray, grasp: int, release: int, contact: float,
         ok = np.ones(len(window), bool)  # no valid frame in contact: every frame counts
     if reach > 0:
         closest = float(window[ok].min())
-        run = int(np.nonzero((window < min(contact, closest + reach)) & ok)[0][0])
+        touch = np.nonzero((window < min(contact, closest + reach)) & ok)[0]
+        run = int(touch[0])
         while run > 0 and near[run - 1]:
             run -= 1
         near[:run] = False  # within 3 cm only on the way past it
+        if last_touch:
+            run = int(touch[-1])
+            while run + 1 < len(near) and near[run + 1]:
+                run += 1
+            near[run + 1 :] = False  # within 3 cm only as it was put back beside it
     seen = np.nonzero(near & ok)[0]
     first, last = int(seen[0]), int(seen[-1])
     before = np.nonzero(ok[:first])[0]  # the last valid frame before it (out of contact)
@@ -280,6 +290,6 @@ def parse_skills(T_world_source, T_world_target, points_source, points_target, p
     dist = surface_distance(points_source, points_target, T_world_source, T_world_target)
     valid = None if valid_source is None else np.asarray(valid_source, bool) & (
         True if valid_target is None else np.asarray(valid_target, bool))
-    seg = task_segment(dist, grasp, release, p.contact, valid, p.reach)
+    seg = task_segment(dist, grasp, release, p.contact, valid, p.reach, p.last_touch)
     return {"grasp_frame": grasp, "release_frame": release, "task_segment": seg, "distance": dist,
             "T_rel": relative_trajectory(T_world_target, T_world_source, seg)}
