@@ -360,7 +360,6 @@ def release_at_end(src: str, skills: Skills | None, n: int) -> list[str]:
 def _skills(src: str, tgt: str, T_world: dict, pts: dict, fits: dict, poses: dict,
             params: SkillParams) -> tuple[Skills | None, str | None]:
     """(skills, None), the relative trajectory and distances added to `poses`; or (None, why not)."""
-
     try:
         sk = parse_skills(T_world[src], T_world[tgt], pts[src][::4], pts[tgt][::4], params,
                           hand_source=fits[src].get("hand"),
