@@ -76,8 +76,8 @@ def rescore(demo: Path) -> dict:
             "recorded": _errors(info.get("skills"), idx, gt)}
 
 
-def _cells(errors: list[int | None]) -> str:
-    return " | ".join("—" if e is None else f"{e:+d}" for e in errors)
+def _cells(errors: list[int | None], sep: str = " | ") -> str:
+    return sep.join("—" if e is None else f"{e:+d}" for e in errors)
 
 
 def _within(rows: list[dict], key: str, tol: int) -> int:
@@ -104,7 +104,7 @@ def main() -> None:
     print(f"| parse | task | source | fitted: {head} | true poses: {head} |")
     print("|---|---|---|" + "---|" * 8)
     for r in rows:
-        stale = "" if r["recorded"] == r["fitted"] else f" (demo.json: {_cells(r['recorded'])})"
+        stale = "" if r["recorded"] == r["fitted"] else f" (demo.json: {_cells(r['recorded'], ' ')})"
         print(f"| {r['demo']} | {r['task']} | {r['source']} | {_cells(r['fitted'])}{stale} | {_cells(r['true'])} |")
     t, total = args.tolerance, 4 * len(rows)
     fitted, true = _within(rows, "fitted", t), _within(rows, "true", t)
