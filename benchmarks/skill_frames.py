@@ -24,7 +24,8 @@ import numpy as np
 
 from video2robo.errors import UserError
 from video2robo.gaussians.ply import load_ply
-from video2robo.skills import SkillParams, parse_skills
+from video2robo.parse.pipeline import skill_params
+from video2robo.skills import parse_skills
 from video2robo.synth.output import read_gt
 from video2robo.task_spec import load_task_spec
 
@@ -57,7 +58,7 @@ def rescore(demo: Path) -> dict:
     poses = np.load(demo / "poses.npz")
     fits = {o: np.load(demo / "work" / f"fit_{o}.npz") for o in (src, tgt)}
     pts = {o: load_ply(demo / "objects" / f"{o}.ply").means.numpy().astype(np.float64)[::4] for o in (src, tgt)}
-    params = SkillParams(fps=float(info["fps"]), last_touch=load_task_spec(task).skills.task_end == "last_touch")
+    params = skill_params(load_task_spec(task), float(info["fps"]))
     hand = fits[src]["hand"] if "hand" in fits[src].files else None
 
     def parse(T: dict, valid_source, valid_target) -> dict | None:

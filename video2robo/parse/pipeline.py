@@ -20,6 +20,7 @@ from video2robo.io_utils import atomic_path
 from video2robo.parse.config import ParseConfig
 from video2robo.parse.models import ASSUMED_EXTENT_M, model_builder, object_models
 from video2robo.skills import SkillParams, parse_skills
+from video2robo.task_spec import TaskSpec, load_task_spec
 
 PHONE_FOV_DEG = 66.0
 NO_TASK = "none"  # --task none: trajectories only, no skills
@@ -80,7 +81,6 @@ def _load_depths(folder: Path, frame_indices: list[int], h: int, w: int) -> np.n
 def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     from video2robo.perception import (first_frame_masks, get_segmenter, get_tracker, load_prompts_json, parse_prompts,
                                        scale_prompts, track_objects, validate_prompts)
-    from video2robo.task_spec import load_task_spec
     from video2robo.video import probe_video, read_video
 
     t_start = time.perf_counter()
@@ -240,8 +240,7 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     if cfg.task == NO_TASK:
         warnings.append("no task: object trajectories only, no skills parsed (`generate` needs a task's skills)")
     else:
-        skills, skill_error = _skills(source_name, tgt, T_world, pts, fits, poses,
-                                      SkillParams(fps=fps, last_touch=spec.skills.task_end == "last_touch"))
+        skills, skill_error = _skills(source_name, tgt, T_world, pts, fits, poses, skill_params(spec, fps))
         if skill_error:
             warnings.append(f"skills not parsed: {skill_error}")
             skill_error = "; ".join([skill_error] + size_warnings)  # the likelier fix first in sight
@@ -355,6 +354,11 @@ def release_at_end(src: str, skills: Skills | None, n: int) -> list[str]:
     return [f"the release of '{src}' is the video's last frame: its fit came to rest, or the hand let go of it, "
             "only then (the video stops while the hand still holds it, or its track was off while it was set "
             "down); check overlay.mp4 near the end"]
+
+
+def skill_params(spec: TaskSpec, fps: float) -> SkillParams:
+    """The skill parser's settings for a task (its spec's `skills`) at the processed frame rate."""
+    return SkillParams(fps=fps, last_touch=spec.skills.task_end == "last_touch")
 
 
 def _skills(src: str, tgt: str, T_world: dict, pts: dict, fits: dict, poses: dict,

@@ -254,15 +254,10 @@ def task_segment(distance: np.ndarray, grasp: int, release: int, contact: float,
     if reach > 0:
         closest = float(window[ok].min())
         touch = np.nonzero((window < min(contact, closest + reach)) & ok)[0]
-        run = int(touch[0])
-        while run > 0 and near[run - 1]:
-            run -= 1
-        near[:run] = False  # within 3 cm only on the way past it
+        runs = _runs(near)  # every frame in touch lies in one of them
+        near[: next(a for a, b in runs if a <= touch[0] < b)] = False  # within 3 cm only on the way past it
         if last_touch:
-            run = int(touch[-1])
-            while run + 1 < len(near) and near[run + 1]:
-                run += 1
-            near[run + 1 :] = False  # within 3 cm only as it was put back beside it
+            near[next(b for a, b in runs if a <= touch[-1] < b) :] = False  # ...only as it was put back beside it
     seen = np.nonzero(near & ok)[0]
     first, last = int(seen[0]), int(seen[-1])
     before = np.nonzero(ok[:first])[0]  # the last valid frame before it (out of contact)
