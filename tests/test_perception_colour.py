@@ -381,3 +381,39 @@ def test_only_what_stands_high_enough_over_the_table_may_hide_an_object():
     T_cam0_cam = np.eye(4)
     T_cam0_cam[2, 3] = -0.05  # the first camera was 5 cm nearer the table: the board is 6 cm over it
     assert not too_low_to_hide(o, others, T_cam0_cam, plane, K, np.zeros((80, 100, 3), np.uint8), 0.03).any()
+
+
+def test_a_fit_seen_over_another_object_is_slid_in_front_of_it():
+    """in_front_where_seen: a small cube fitted 5 cm behind a big cube's front face, where the frame
+    shows the small cube over the big one, comes forward along its viewing ray by about that much; where
+    its mask does not overlap the big cube, or it lies in front already, its pose is kept."""
+    from types import SimpleNamespace
+
+    import trimesh
+
+    from video2robo.gaussians.from_mesh import mesh_to_gaussians
+    from video2robo.parse.occlusion import in_front_where_seen
+    from video2robo.pose.fit import FitConfig, ObjectFitter
+
+    K = np.array([[200.0, 0, 80], [0, 200.0, 60], [0, 0, 1]])
+    w, h = 160, 120
+    mesh = trimesh.creation.box(extents=[0.05, 0.05, 0.05])
+    mesh.visual.vertex_colors = np.tile([40, 160, 40, 255], (len(mesh.vertices), 1))
+    o = SimpleNamespace(fitter=ObjectFitter(mesh_to_gaussians(mesh, num=1500, seed=0), K, FitConfig()))
+    big = np.zeros((h, w), np.float32)
+    big[20:110, 20:140] = 1.0  # the big cube's front face, 50 cm away, covers the middle of the image
+    surface = (big, np.where(big > 0, 0.5, 0.0).astype(np.float32))
+    T = np.eye(4)
+    T[:3, 3] = [0.0, 0.0, 0.575]  # the small cube's front face 5 cm behind the big cube's
+    alpha, _ = o.fitter.render_full(T, w, h)
+    seen = alpha > 0.5
+    out = in_front_where_seen(o, T, [surface], seen, 16, 0.01)
+    assert np.allclose(out[:3, 3] / np.linalg.norm(out[:3, 3]), T[:3, 3] / np.linalg.norm(T[:3, 3]))  # along the ray
+    assert 0.04 < T[2, 3] - out[2, 3] < 0.06
+    _, depth = o.fitter.render_full(out, w, h)
+    assert np.median(depth[seen] - 0.5) <= 0.01  # now in front where seen
+    assert (in_front_where_seen(o, T, [surface], np.zeros((h, w), bool), 16, 0.01) == T).all()  # not seen over it
+    T_front = T.copy()
+    T_front[2, 3] = 0.45
+    assert (in_front_where_seen(o, T_front, [surface], seen, 16, 0.01) == T_front).all()  # in front already
+    assert (in_front_where_seen(o, T, [], seen, 16, 0.01) == T).all()  # no other object rendered

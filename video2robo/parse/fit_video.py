@@ -41,10 +41,12 @@ stays put however the phone moves. Per frame:
    on the table or on another object as it stood at first (pose.rest), and take that for the whole rest
    (`parse.settle.resettle`; the camera tracked from the table, whose plane is then known): drift while
    carried is otherwise never corrected. Nothing goes through the table: a fit under it is slid back
-   along its viewing ray (`parse.settle.above_table`), and each first-frame pose stands on its support
-   (`parse.settle.stand`). An object that moved and still has no rest searched afresh at the end of the
-   video (its drifted pose never held it) is searched there, and the pose goes back over the frames it
-   explains (`parse.settle.settle_at_end`);
+   along its viewing ray (`parse.settle.above_table`), nothing sits behind an object the frame shows it
+   over: a fit rendered behind it there is slid toward the camera (`parse.occlusion.in_front_where_seen`,
+   on the backward track too), and each first-frame pose stands on its support (`parse.settle.stand`).
+   An object that moved and still has no rest searched afresh at the end of the video (its drifted pose
+   never held it) is searched there, and the pose goes back over the frames it explains
+   (`parse.settle.settle_at_end`);
 7. each carry that ended in such a rest is tracked backwards from it and joined with the forward track
    where the two explain the masks best (`parse.retrack`).
 """
@@ -61,7 +63,7 @@ from tqdm import tqdm
 
 from video2robo.geometry.so3 import rotation_angle
 from video2robo.parse.mask_choice import MASK_SOURCES, choose_mask, hand_and_unexplained, learn_movers
-from video2robo.parse.occlusion import hidden_by_others, too_low_to_hide
+from video2robo.parse.occlusion import hidden_by_others, in_front_where_seen, too_low_to_hide
 from video2robo.parse.retrack import retrack_all
 from video2robo.parse.settle import above_table, needs_end_search, resettle, settle_at_end, stand
 from video2robo.perception.camera_motion import CameraMotionOptions, CameraTracker, table_plane
@@ -126,6 +128,9 @@ class TrackingOptions:
     settle_end_beaten_iou: float = 0.6  # at the end, a standing pose beating the tracked one needs this IoU only
     below_table: float = 0.01  # a fitted pose reaching further than this (m) under the table is slid back
     # along its viewing ray onto it (parse.settle.above_table)
+    front_min_px: int = 16  # a fit rendered behind another object where the frame shows it over that object
+    front_tolerance: float = 0.01  # (at least this many pixels) by more than this (m) is slid in front of it
+    # (occlusion.in_front_where_seen)
     hide_height: float = 0.03  # another object's surface lower than this (m) over the table hides nothing
     # behind it (occlusion.too_low_to_hide)
     first_support: float = 0.03  # a first-frame pose whose lowest point is within this (m) of the table
@@ -387,6 +392,12 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                         o.held[i] = True
                     if not o.held[i] and T_rest is not None and not r.reinitialised:
                         r.T_cam_obj = _depth_limited(r.T_cam_obj, T_rest[2, 3], opt.max_depth_step * o.fitter.size)
+                        o.fitter.amend_last(r.T_cam_obj)
+                    if not o.held[i] and source != "prior" and opt.front_tolerance > 0:
+                        # a resting object's surface is trusted; a moving one's may be the fit that is off
+                        surfaces = [(p.alpha, p.depth) for p in others if p.alpha is not None and p.held[i - 1]]
+                        r.T_cam_obj = in_front_where_seen(o, r.T_cam_obj, surfaces, mask & ~occ, opt.front_min_px,
+                                                          opt.front_tolerance)
                         o.fitter.amend_last(r.T_cam_obj)
                     if not o.held[i] and plane is not None and o is not table:
                         r.T_cam_obj = above_table(o, r.T_cam_obj, C[i], plane, opt)

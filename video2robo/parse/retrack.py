@@ -11,13 +11,14 @@ too deep all the way down).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Sequence
 
 import numpy as np
 from tqdm import tqdm
 
 from video2robo.geometry.so3 import rotation_angle
 from video2robo.parse.mask_choice import MASK_SOURCES
+from video2robo.parse.occlusion import in_front_where_seen
 from video2robo.parse.settle import above_table, stored_frame, stored_iou
 from video2robo.pose.motion import constant_velocity
 
@@ -40,9 +41,11 @@ def _residual(o: _Object, T: np.ndarray, k: int, prior: bool) -> float:
 
 
 def track_backward(o: _Object, start: int, stop: int, frames: np.ndarray, depths, C: np.ndarray, plane,
-                   prior: np.ndarray, opt: TrackingOptions) -> tuple[dict[int, np.ndarray], dict[int, float]]:
+                   prior: np.ndarray, opt: TrackingOptions,
+                   others: Sequence[_Object] = ()) -> tuple[dict[int, np.ndarray], dict[int, float]]:
     """Poses (first camera's frame) and residuals of frames start-1 down to stop+1, tracked from the rest
-    pose of frame `start` with a constant-velocity prediction run backwards. Stops early once it has
+    pose of frame `start` with a constant-velocity prediction run backwards, kept in front of the `others`
+    where seen over them as the forward track is (occlusion.in_front_where_seen). Stops early once it has
     agreed with the forward track for `retrack_agree` frames: the forward track is as good from there on."""
     cfg = o.fitter.cfg
     T0 = {start: np.linalg.inv(C[start]) @ o.T[start]}
@@ -55,6 +58,10 @@ def track_backward(o: _Object, start: int, stop: int, frames: np.ndarray, depths
         else:
             frame = stored_frame(o, frames[k], None if depths is None else depths[k], k)
             T, _, _ = o.fitter._adam(frame, T_init, cfg.track_iters, cfg.track_min_iters, with_tracks=False, small_steps=True)
+            if opt.front_tolerance > 0 and others:
+                h, w = o.used[k].shape
+                surfaces = [p.fitter.render_full(p.T[k], w, h, fine=True) for p in others if k >= p.first and p.held[k]]
+                T = in_front_where_seen(o, T, surfaces, o.used[k] & ~o.ignored[k], opt.front_min_px, opt.front_tolerance)
             if plane is not None:
                 T = above_table(o, T, C[k], plane, opt)
         T0[k] = np.linalg.inv(C[k]) @ T
@@ -92,14 +99,15 @@ def join(o: _Object, start: int, T0_back: dict[int, np.ndarray], res_back: dict[
     return best_s
 
 
-def retrack(o: _Object, frames: np.ndarray, depths, C: np.ndarray, plane, opt: TrackingOptions) -> int:
+def retrack(o: _Object, frames: np.ndarray, depths, C: np.ndarray, plane, opt: TrackingOptions,
+            others: Sequence[_Object] = ()) -> int:
     """Track each carry of the object that ended in a rest searched afresh backwards from that rest, and
     join it with the forward track (`join`). Returns how many frames took backward poses."""
     prior = o.mask_source == MASK_SOURCES.index("prior")
     changed, previous_end = 0, o.first
     for start, end in sorted(o.rests):
         if start - previous_end > 1:
-            T0_back, res_back = track_backward(o, start, previous_end, frames, depths, C, plane, prior, opt)
+            T0_back, res_back = track_backward(o, start, previous_end, frames, depths, C, plane, prior, opt, others)
             changed += start - join(o, start, T0_back, res_back, C, prior, opt)
         previous_end = end
     return changed
@@ -110,4 +118,4 @@ def retrack_all(objs: list[_Object], frames: np.ndarray, depths, C: np.ndarray, 
     """`retrack` every object that was put down and searched afresh."""
     todo = [o for o in objs if o.rests]
     for o in tqdm(todo, desc="track carries backwards", unit="object", disable=not progress or not todo):
-        retrack(o, frames, depths, C, plane, opt)
+        retrack(o, frames, depths, C, plane, opt, [p for p in objs if p is not o])
