@@ -171,6 +171,7 @@ class _Object:
         self.searches = 0  # how many times that ran ObjectFitter.relocalise's searches
         self.rests: list[tuple[int, int]] = []  # (first, last) frames of each rest searched afresh
         self.retracked = np.zeros(n, bool)  # the pose was tracked backwards from the rest after it (parse.retrack)
+        self.given_shape = True  # its model is a given shape, whose surface bounds the others' depths (fit_video)
 
 
 def _depth_limited(T: np.ndarray, z_ref: float, max_step: float) -> np.ndarray:
@@ -284,12 +285,15 @@ def _predict(o: _Object, C: np.ndarray) -> np.ndarray:
 
 def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool = True,
               options: TrackingOptions | None = None, table_object: str | None = None,
-              first_poses: dict[str, np.ndarray] | None = None) -> tuple[dict[str, dict], dict]:
+              first_poses: dict[str, np.ndarray] | None = None,
+              given_shapes: set[str] | None = None) -> tuple[dict[str, dict], dict]:
     """Fit every object in every frame. Returns (name → arrays for work/fit_<name>.npz: T_cam, residual,
     valid, reinit, reacquired, held, pnp, resettled, hand, mask_source, used/ignored_masks, init_s, track_s_per_frame, scale;
     camera arrays for work/camera.npz: T_cam_cam0, inliers). Without `table_object` (an object resting
     on the table from the first frame) the camera is taken as fixed. `first_poses`: known frame-0 poses
-    (a single-view model's, lifted from that very view), taken instead of the first frame's search."""
+    (a single-view model's, lifted from that very view), taken instead of the first frame's search.
+    `given_shapes`: the objects whose model is a given shape (a mesh or 3DGS file), not one guessed from
+    the video; only their surfaces bound the others' depths (occlusion.in_front_where_seen). None: all."""
     from video2robo.pose.fit import FrameInput
 
     opt = options or TrackingOptions()
@@ -299,6 +303,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
         visible = masks[nm].reshape(n, -1).sum(1) >= 16
         o = _Object(nm, models[nm], K, fit_cfg, n, int(np.argmax(visible)), depths is not None, opt)
         o.used, o.ignored = np.zeros((n, h, w), bool), np.zeros((n, h, w), bool)
+        o.given_shape = given_shapes is None or nm in given_shapes
         objs.append(o)
     C = np.repeat(np.eye(4)[None], n, axis=0)  # T_cam_cam0
     inliers = np.zeros(n, np.int32)
@@ -394,8 +399,10 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                         r.T_cam_obj = _depth_limited(r.T_cam_obj, T_rest[2, 3], opt.max_depth_step * o.fitter.size)
                         o.fitter.amend_last(r.T_cam_obj)
                     if not o.held[i] and source != "prior" and opt.front_tolerance > 0:
-                        # a resting object's surface is trusted; a moving one's may be the fit that is off
-                        surfaces = [(p.alpha, p.depth) for p in others if p.alpha is not None and p.held[i - 1]]
+                        # a resting object's given surface is trusted; a moving one's may be the fit that is
+                        # off, and a single-view model's back is a guess (a plate's bulged 13 cm toward the camera)
+                        surfaces = [(p.alpha, p.depth) for p in others
+                                    if p.alpha is not None and p.held[i - 1] and p.given_shape]
                         r.T_cam_obj = in_front_where_seen(o, r.T_cam_obj, surfaces, mask & ~occ, opt.front_min_px,
                                                           opt.front_tolerance)
                         o.fitter.amend_last(r.T_cam_obj)

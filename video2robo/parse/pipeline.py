@@ -166,7 +166,7 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     key = {"models": {nm: built.files.get(nm) for nm in names}, "sizes": {nm: built.sizes.get(nm) for nm in names},
            "model_backend": None if builder is None else [cfg.model_backend, str(cfg.model_checkpoint)],
            "fit": repr(cfg.fit), "K": K.round(6).tolist(), "depth": str(cfg.depth_dir),
-           "depth_backend": [cfg.depth_backend, str(cfg.depth_checkpoint)], **base_key, "tracking": 5,
+           "depth_backend": [cfg.depth_backend, str(cfg.depth_checkpoint)], **base_key, "tracking": 6,
            "camera": cfg.camera}
     fit_paths = [out / "work" / f"fit_{nm}.npz" for nm in names] + [out / "work" / "camera.npz"]
     if not (prog.done("fit", key) and all(p.is_file() for p in fit_paths)):
@@ -174,7 +174,8 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
 
         fitted, camera = fit_video(names, models, frames, masks, depths, K, cfg.fit, progress,
                                    table_object=None if cfg.camera == "static" else target_name,
-                                   first_poses=first_poses if depths is None else None)
+                                   first_poses=first_poses if depths is None else None,
+                                   given_shapes={nm for nm in names if built.files.get(nm)})
         for nm, arrays in fitted.items():
             save_arrays(out / "work" / f"fit_{nm}.npz", **arrays)
         save_arrays(out / "work" / "camera.npz", **camera)

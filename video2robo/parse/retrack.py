@@ -60,7 +60,8 @@ def track_backward(o: _Object, start: int, stop: int, frames: np.ndarray, depths
             T, _, _ = o.fitter._adam(frame, T_init, cfg.track_iters, cfg.track_min_iters, with_tracks=False, small_steps=True)
             if opt.front_tolerance > 0 and others:
                 h, w = o.used[k].shape
-                surfaces = [p.fitter.render_full(p.T[k], w, h, fine=True) for p in others if k >= p.first and p.held[k]]
+                surfaces = [p.fitter.render_full(p.T[k], w, h, fine=True) for p in others
+                            if k >= p.first and p.held[k] and p.given_shape]
                 T = in_front_where_seen(o, T, surfaces, o.used[k] & ~o.ignored[k], opt.front_min_px, opt.front_tolerance)
             if plane is not None:
                 T = above_table(o, T, C[k], plane, opt)
