@@ -399,8 +399,9 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                         r.T_cam_obj = _depth_limited(r.T_cam_obj, T_rest[2, 3], opt.max_depth_step * o.fitter.size)
                         o.fitter.amend_last(r.T_cam_obj)
                     if not o.held[i] and source != "prior" and opt.front_tolerance > 0:
-                        # a resting object's given surface is trusted; a moving one's may be the fit that is
-                        # off, and a single-view model's back is a guess (a plate's bulged 13 cm toward the camera)
+                        # only a resting object's given surface is trusted: a moving one's may be the fit that is
+                        # off, and a model built from the video guesses its shape (a can set down on a single-view
+                        # plate read up to 13 cm behind the plate's surface where seen over it)
                         surfaces = [(p.alpha, p.depth) for p in others
                                     if p.alpha is not None and p.held[i - 1] and p.given_shape]
                         r.T_cam_obj = in_front_where_seen(o, r.T_cam_obj, surfaces, mask & ~occ, opt.front_min_px,
