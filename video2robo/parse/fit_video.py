@@ -63,7 +63,7 @@ from tqdm import tqdm
 
 from video2robo.geometry.so3 import rotation_angle
 from video2robo.parse.mask_choice import MASK_SOURCES, choose_mask, hand_and_unexplained, learn_movers
-from video2robo.parse.occlusion import hidden_by_others, in_front_where_seen, too_low_to_hide
+from video2robo.parse.occlusion import bounds_depth, hidden_by_others, in_front_where_seen, too_low_to_hide
 from video2robo.parse.retrack import retrack_all
 from video2robo.parse.settle import above_table, needs_end_search, resettle, settle_at_end, stand
 from video2robo.perception.camera_motion import CameraMotionOptions, CameraTracker, table_plane
@@ -399,11 +399,7 @@ def fit_video(names, models, frames, masks, depths, K, fit_cfg, progress: bool =
                         r.T_cam_obj = _depth_limited(r.T_cam_obj, T_rest[2, 3], opt.max_depth_step * o.fitter.size)
                         o.fitter.amend_last(r.T_cam_obj)
                     if not o.held[i] and source != "prior" and opt.front_tolerance > 0:
-                        # only a resting object's given surface is trusted: a moving one's may be the fit that is
-                        # off, and a model built from the video guesses its shape (a can set down on a single-view
-                        # plate read up to 13 cm behind the plate's surface where seen over it)
-                        surfaces = [(p.alpha, p.depth) for p in others
-                                    if p.alpha is not None and p.held[i - 1] and p.given_shape]
+                        surfaces = [(p.alpha, p.depth) for p in others if p.alpha is not None and bounds_depth(p, i - 1)]
                         r.T_cam_obj = in_front_where_seen(o, r.T_cam_obj, surfaces, mask & ~occ, opt.front_min_px,
                                                           opt.front_tolerance)
                         o.fitter.amend_last(r.T_cam_obj)

@@ -70,6 +70,15 @@ def too_low_to_hide(o: _Object, others: list[_Object], T_cam0_cam: np.ndarray, p
     return out
 
 
+def bounds_depth(p: _Object, k: int) -> bool:
+    """Whether p's render in frame k bounds the other objects' depths (`in_front_where_seen`): p rests
+    there and its shape is given (a mesh or 3DGS file). A moving object's fit may be what is off: a cup
+    fitted 15 cm toward the camera covered the bowl's pixels with its silhouette, and the bowl, "seen over
+    it", was pushed 15 cm forward. A model built from the video guesses its shape: a can set down on a
+    single-view plate read up to 13 cm behind the plate's surface where seen over it."""
+    return k >= p.first and bool(p.held[k]) and p.given_shape
+
+
 def in_front_where_seen(o: _Object, T: np.ndarray, surfaces: list[tuple[np.ndarray, np.ndarray]], mask: np.ndarray,
                         min_px: int, tolerance: float) -> np.ndarray:
     """T slid toward the camera along its viewing ray when o, fitted at T, is rendered behind another
@@ -77,10 +86,10 @@ def in_front_where_seen(o: _Object, T: np.ndarray, surfaces: list[tuple[np.ndarr
     shows o over that object (its `mask` there): what is seen is in front. The shift is the median depth
     by which o lies behind at those pixels, taken when it exceeds `tolerance` (m) over at least `min_px`
     of them. A silhouette barely bounds depth while a hand covers most of an object: a cube set down onto
-    a cube was fitted 6 cm down inside it, at a silhouette as good. The caller trusts only resting objects
-    whose shape is given (a mesh or 3DGS file): a cup fitted 15 cm toward the camera covered the bowl's
-    pixels with its silhouette, and the bowl, "seen over it", was pushed 15 cm forward; a single-view
-    model's shape is a guess."""
+    a cube was fitted 6 cm down inside it, at a silhouette as good. The surfaces are those of the objects
+    that `bounds_depth`; without any, T is kept unrendered."""
+    if not surfaces:
+        return T
     alpha, depth = o.fitter.render_full(T, mask.shape[1], mask.shape[0])
     seen = mask & (alpha > 0.5)
     shift = 0.0

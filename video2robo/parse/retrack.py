@@ -18,7 +18,7 @@ from tqdm import tqdm
 
 from video2robo.geometry.so3 import rotation_angle
 from video2robo.parse.mask_choice import MASK_SOURCES
-from video2robo.parse.occlusion import in_front_where_seen
+from video2robo.parse.occlusion import bounds_depth, in_front_where_seen
 from video2robo.parse.settle import above_table, stored_frame, stored_iou
 from video2robo.pose.motion import constant_velocity
 
@@ -60,8 +60,7 @@ def track_backward(o: _Object, start: int, stop: int, frames: np.ndarray, depths
             T, _, _ = o.fitter._adam(frame, T_init, cfg.track_iters, cfg.track_min_iters, with_tracks=False, small_steps=True)
             if opt.front_tolerance > 0 and others:
                 h, w = o.used[k].shape
-                surfaces = [p.fitter.render_full(p.T[k], w, h, fine=True) for p in others
-                            if k >= p.first and p.held[k] and p.given_shape]
+                surfaces = [p.fitter.render_full(p.T[k], w, h, fine=True) for p in others if bounds_depth(p, k)]
                 T = in_front_where_seen(o, T, surfaces, o.used[k] & ~o.ignored[k], opt.front_min_px, opt.front_tolerance)
             if plane is not None:
                 T = above_table(o, T, C[k], plane, opt)
