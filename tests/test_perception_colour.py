@@ -417,3 +417,46 @@ def test_a_fit_seen_over_another_object_is_slid_in_front_of_it():
     T_front[2, 3] = 0.45
     assert (in_front_where_seen(o, T_front, [surface], seen, 16, 0.01) == T_front).all()  # in front already
     assert (in_front_where_seen(o, T, [], seen, 16, 0.01) == T).all()  # no other object rendered
+
+
+def test_a_stick_found_by_a_collapsed_prediction_is_taken_whole_along_its_colours():
+    """detect_anywhere with stick_px: a stick predicted tilted toward the camera (its silhouette a short
+    blob) is placed on the stick's end only; the rest of the stick's colour blob joins it, unless that
+    would make it longer than the stick can look (stick_px). stick_px is 0 for an object that is no stick."""
+    from types import SimpleNamespace
+
+    from video2robo.parse.fit_video import TrackingOptions
+    from video2robo.parse.mask_choice import stick_px
+
+    image = np.full((120, 200, 3), 230, np.uint8)
+    image[::5] = 210
+    stick = np.zeros((120, 200), bool)
+    stick[20:24, 30:170] = True  # 140 px long, 4 px thick
+    image[stick] = (40, 160, 60)
+    cm = ColourModel(image, stick)
+    assert cm.distinctive
+    moved = np.roll(stick, 60, axis=0)  # lifted far from the prediction
+    image1 = np.full_like(image, 230)
+    image1[::5] = 210
+    image1[moved] = (40, 160, 60)
+    blob = np.zeros_like(stick)
+    blob[20:24, 30:50] = True  # the prediction: 20 px of it
+    part = cm.detect_anywhere(image1, blob, band_px=3)
+    assert 0 < part.sum() < 0.4 * moved.sum()
+    whole = cm.detect_anywhere(image1, blob, band_px=3, stick_px=160)
+    assert iou(whole, moved) > 0.95
+    np.testing.assert_array_equal(cm.detect_anywhere(image1, blob, band_px=3, stick_px=100), part)
+    hand = np.zeros_like(stick)
+    hand[70:100, 170:185] = True  # in the stick's colours, touching its far end, and known as the hand
+    image1[hand] = (40, 160, 60)
+    assert iou(cm.detect_anywhere(image1, blob, band_px=3, stick_px=160, exclude=hand), moved) > 0.95
+    assert (cm.detect_anywhere(image1, blob, band_px=3, stick_px=200) & hand).sum() > 0.9 * hand.sum()
+
+    K = np.array([[500.0, 0, 100], [0, 500.0, 60], [0, 0, 1]])
+    alpha = blob.astype(np.float32)
+    depth = np.where(blob, 0.5, 0.0)
+    opt = TrackingOptions()
+    drumstick = SimpleNamespace(fitter=SimpleNamespace(K=K, size=0.3, width=0.02, scale=1.0), alpha=alpha, depth=depth)
+    assert stick_px(drumstick, opt) == 300  # 0.3 m at 0.5 m, f = 500 px
+    cup = SimpleNamespace(fitter=SimpleNamespace(K=K, size=0.17, width=0.1, scale=1.0), alpha=alpha, depth=depth)
+    assert stick_px(cup, opt) == 0

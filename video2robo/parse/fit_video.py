@@ -26,7 +26,8 @@ stays put however the phone moves. Per frame:
    tilting cup's fit drift 9 cm toward the camera). When
    the colour model is distinctive and the predicted silhouette is mostly not the object's colour
    (the object moved further than the tracks and the local search follow), the object's colour blob
-   is looked for in the whole frame and the fit starts there; when nothing near the prediction will
+   is looked for in the whole frame and the fit starts there (a stick's, taken whole along its colours:
+   a stick's prediction tilted toward the camera is a short blob that finds only its end); when nothing near the prediction will
    do, it is looked for among the pixels that changed since the first frame (on the table, or on the
    resting target), in colours that are its own rather than those of what else moved (the hand and
    arm, learnt from frames whose fits are trusted): a can lifted 60 px in one frame in front of a
@@ -92,6 +93,8 @@ class TrackingOptions:
     learn_residual: float = 0.2  # fits at least this good (1 - IoU) teach the colour model the background
     lost_support: float = 0.25  # a distinctive colour model seeing less than this share of the predicted
     # silhouette in the object's colours means the object is not there: look for it in the whole frame
+    stick_width: float = 0.2  # an object whose middle extent is under this × its size is a stick: one re-found
+    # by its colours is taken whole along them (mask_choice.stick_px)
     regain_area: tuple[float, float] = (0.33, 3.0)  # a lost object is re-found in a colour blob near its
     # prediction whose area is within this × the predicted silhouette's, however little they overlap (wide:
     # lost, its depth is off, and with it its silhouette's size: a drumstick 40 cm too far showed half its area)
