@@ -26,12 +26,12 @@ stays put however the phone moves. Per frame:
    tilting cup's fit drift 9 cm toward the camera). When
    the colour model is distinctive and the predicted silhouette is mostly not the object's colour
    (the object moved further than the tracks and the local search follow), the object's colour blob
-   is looked for in the whole frame and the fit starts there (a stick's, taken whole along its colours:
-   a stick's prediction tilted toward the camera is a short blob that finds only its end); when nothing near the prediction will
-   do, it is looked for among the pixels that changed since the first frame (on the table, or on the
-   resting target), in colours that are its own rather than those of what else moved (the hand and
-   arm, learnt from frames whose fits are trusted): a can lifted 60 px in one frame in front of a
-   shirt of its colours (`parse.mask_choice`);
+   is looked for in the whole frame and the fit starts there (a stick's taken whole along its colours:
+   its prediction tilted toward the camera is a short blob, which finds only its end); when nothing
+   near the prediction will do, it is looked for among the pixels that changed since the first frame
+   (on the table, or on the resting target), in colours that are its own rather than those of what
+   else moved (the hand and arm, learnt from frames whose fits are trusted): a can lifted 60 px in one
+   frame in front of a shirt of its colours (`parse.mask_choice`);
 4. hold the pose (in the first camera's frame) while the object rests (`_rests`: the tracks, the
    camera's motion taken off, or when they cannot tell, its silhouette or colours at the rest pose), so
    a resting object stays put instead of jittering with its mask and drifting in depth; otherwise fit

@@ -28,7 +28,7 @@ def band_px(silhouette: np.ndarray, frac: float) -> int:
 
 def stick_px(obj: _Object, opt: TrackingOptions) -> int:
     """The longest the object can look in the image at its predicted depth (pixels), when it is a stick:
-    its middle principal extent under `stick_width` × its size (a drumstick's 0.07; a brush's 0.38).
+    its middle principal extent under `stick_width` × its size (a drumstick's is 0.07 of it, a brush's 0.38).
     0 otherwise, or without a prediction."""
     f = obj.fitter
     if f.width >= opt.stick_width * f.size or obj.depth is None or not (obj.alpha > 0.5).any():
@@ -52,7 +52,8 @@ def choose_mask(obj: _Object, frame: np.ndarray, observed: np.ndarray, occ: np.n
             prior = full
         elif obj.colour.support(frame, prior if prior.sum() >= 16 else full) < opt.lost_support:
             # the predicted silhouette is mostly not the object's colour: the object is elsewhere
-            found = obj.colour.detect_anywhere(frame, full, band_px(full, opt.band_frac), stick_px(obj, opt), exclude=occ)
+            found = obj.colour.detect_anywhere(frame, full, band_px(full, opt.band_frac), stick_px(obj, opt),
+                                               exclude=occ)
             if found.sum() >= 16:
                 return found, "redetect", occ
     observed = observed & ~occ
