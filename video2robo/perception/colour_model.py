@@ -213,9 +213,9 @@ def whole_stick(hits: np.ndarray, found: np.ndarray, max_extent_px: int) -> np.n
     places keeps only the stick's end by the hand (the drumstick lifted past the drum: 209 of its 1199
     visible pixels, and the fit, held to them, turned on toward the camera); the stick's colours run on
     along it, one blob."""
-    _, labels = cv2.connectedComponents(hits.astype(np.uint8), connectivity=8)
-    touched = np.unique(labels[found])
-    grown = found | np.isin(labels, touched[touched > 0])
+    if not (hits & found).any():
+        return found
+    grown = found | keep_components(hits, found)
     return grown if extent_px(grown) <= max_extent_px else found
 
 
