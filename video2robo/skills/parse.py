@@ -5,8 +5,8 @@
 - release: the first frame after the last sustained motion from which the source stays still; when the
   hand's cover of the source is known per frame (fit_video's `hand`) and the hand stayed on the still
   source a while (a pressed lid rests before the hand lets go), the first frame when it no longer covers it;
-  when the hand had let go just before the fit came to rest, the let-go (an object let go does not move:
-  its fit caught up with the view the hand uncovered).
+  when the hand had let go just before the fit came to rest (and had not stayed on it after), the let-go
+  (an object let go does not move: its fit caught up with the view the hand uncovered).
 - task segment: frames between grasp and release where the source surface is within `contact` (3 cm)
   of the target surface, from the run of them in which it first comes within `reach` (1 cm) of its
   closest approach (not one it is only lifted past), to the end of the last such run in a task of strikes
@@ -280,8 +280,10 @@ def parse_skills(T_world_source, T_world_target, points_source, points_target, p
     `valid_source`, `valid_target`: per frame, whether each fit is valid (for the release, the task segment)."""
     p = p or SkillParams()
     grasp, release = detect_grasp_release(T_world_source, p, valid_source)
-    release = release_when_let_go(release, hand_source, p)
-    release = release_before_settling(grasp, release, hand_source, p)
+    let_go = release_when_let_go(release, hand_source, p)
+    # a hand that stayed on the source after its fit stopped had not let go before then: the rule for a
+    # fit settling after the let-go does not apply (it took a stacked cube's release back 13 frames)
+    release = let_go if let_go != release else release_before_settling(grasp, release, hand_source, p)
     dist = surface_distance(points_source, points_target, T_world_source, T_world_target)
     valid = None if valid_source is None else np.asarray(valid_source, bool) & (
         True if valid_target is None else np.asarray(valid_target, bool))
