@@ -124,6 +124,22 @@ def test_a_hand_that_stayed_on_the_stopped_source_let_go_after_it_stopped():
     assert 39 <= out["release_frame"] <= 41, out["release_frame"]
 
 
+def test_a_stay_whose_let_go_is_read_at_the_stop_keeps_the_stop():
+    """As above, but the cover falls to 0.1-0.15 as the fit stops at 38 and stays there for 0.7 s: the
+    let-go read from the stay is the stop itself. The hand was on the stopped source, so the rule for a fit
+    settling after the let-go must not take the release back to where the cover fell (33)."""
+    fps = 10.0
+    T = scripted(n=60, grasp=10, release=38, fps=fps)
+    hand = np.zeros(60)
+    hand[11:35] = 0.4
+    hand[35:38] = [0.18, 0.12, 0.1]
+    hand[38:46] = [0.1, 0.15, 0.15, 0.15, 0.15, 0.15, 0.15, 0.01]
+    params = SkillParams(fps=fps, contact=1.0)
+    assert detect_grasp_release(T, params)[1] == 38
+    out = parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), params, hand_source=hand)
+    assert out["release_frame"] == 38, out["release_frame"]
+
+
 def test_source_that_never_moves_is_a_user_error():
     T = np.repeat(np.eye(4)[None], 60, axis=0)
     with pytest.raises(UserError, match="never moves"):

@@ -137,29 +137,31 @@ def _refine_events(pos: np.ndarray, start: int, end: int, win: int, step: float)
     return max(grasp, 0), min(release, n - 1)
 
 
-def release_when_let_go(release: int, hand: np.ndarray | None, p: SkillParams) -> int:
+def release_when_let_go(release: int, hand: np.ndarray | None, p: SkillParams) -> tuple[int, bool]:
     """The release from the hand rather than the motion when the hand stayed on the still source for at
     least `min_press_s` (a pressed lid): then the first frame when the hand covers less than
     `hand_contact` of the source's surroundings or less than `let_go_share` of its cover since the stop
     (median over 3 frames), or is not measured, taken back to
     the onset of the cover's fall below `press_level` of the press's (the hand opens, then withdraws). Otherwise, or
     when the hand stays on it longer than `max_hold_s`, `release` (the source stopped). A hand leaving a
-    placed object takes a moment, so a short contact after it stops is its withdrawal, not a press."""
+    placed object takes a moment, so a short contact after it stops is its withdrawal, not a press.
+    Returns (release, whether the hand stayed on the still source that long: then it had not let go
+    before the source stopped, whatever frame the let-go is read at, the stop's included)."""
     if hand is None or not np.isfinite(hand).any():
-        return release
+        return release, False
     h = median_filter(np.nan_to_num(hand, nan=0.0), size=3, mode="nearest")
     end = min(len(h), release + round(p.max_hold_s * p.fps) + 1)
     for f in range(release, end):
         let_go = h[f] < p.hand_contact or (f > release and h[f] < p.let_go_share * np.median(h[release:f]))
         if not np.isfinite(hand[f]) or let_go:
             if f - release < p.min_press_s * p.fps:
-                return release
+                return release, False
             # the hand withdraws over a few frames from the moment it opens (a lid's cover: 0.11 for 10
             # frames, then 0.09, 0.07, 0.03): the let-go is the onset of the cover's fall from the press's
             press = float(np.median(h[release:f]))
             below = np.nonzero(h[release : f + 1] < p.press_level * press)[0]
-            return max(release, _onset(press - h, release + int(below[0])) + 1) if len(below) else f
-    return release
+            return (max(release, _onset(press - h, release + int(below[0])) + 1) if len(below) else f), True
+    return release, False  # no let-go within max_hold_s: what stays may be the source's shadow, not the hand
 
 
 def release_before_settling(grasp: int, release: int, hand: np.ndarray | None, p: SkillParams) -> int:
@@ -280,10 +282,10 @@ def parse_skills(T_world_source, T_world_target, points_source, points_target, p
     `valid_source`, `valid_target`: per frame, whether each fit is valid (for the release, the task segment)."""
     p = p or SkillParams()
     grasp, release = detect_grasp_release(T_world_source, p, valid_source)
-    let_go = release_when_let_go(release, hand_source, p)
+    let_go, stayed = release_when_let_go(release, hand_source, p)
     # a hand that stayed on the source after its fit stopped had not let go before then: the rule for a
     # fit settling after the let-go does not apply (it took a stacked cube's release back 13 frames)
-    release = let_go if let_go != release else release_before_settling(grasp, release, hand_source, p)
+    release = let_go if stayed else release_before_settling(grasp, release, hand_source, p)
     dist = surface_distance(points_source, points_target, T_world_source, T_world_target)
     valid = None if valid_source is None else np.asarray(valid_source, bool) & (
         True if valid_target is None else np.asarray(valid_target, bool))
