@@ -166,7 +166,7 @@ def run_parse(cfg: ParseConfig, progress: bool = True) -> Path:
     key = {"models": {nm: built.files.get(nm) for nm in names}, "sizes": {nm: built.sizes.get(nm) for nm in names},
            "model_backend": None if builder is None else [cfg.model_backend, str(cfg.model_checkpoint)],
            "fit": repr(cfg.fit), "K": K.round(6).tolist(), "depth": str(cfg.depth_dir),
-           "depth_backend": [cfg.depth_backend, str(cfg.depth_checkpoint)], **base_key, "tracking": 7,
+           "depth_backend": [cfg.depth_backend, str(cfg.depth_checkpoint)], **base_key, "tracking": 8,
            "camera": cfg.camera}
     fit_paths = [out / "work" / f"fit_{nm}.npz" for nm in names] + [out / "work" / "camera.npz"]
     if not (prog.done("fit", key) and all(p.is_file() for p in fit_paths)):

@@ -1,7 +1,8 @@
 """Per-object 6D pose fitting by differentiable rendering (method §1.4).
 
 Frame 0: differential evolution (scipy) over rotation, image-plane offset, depth (and scale when it is
-observable: depth maps given) on mask + RGB (+ depth) losses, then Adam refinement. Later frames: scale
+observable: depth maps given) on mask + RGB (+ depth) losses, each candidate scored by the compiled
+objective (pose.population), then Adam refinement. Later frames: scale
 fixed, Adam on the pose from a constant-velocity prediction, adding the track loss (model points
 anchored at the first frame each track is seen, projected vs their tracked pixels) and a rotation prior
 (the motion model's predicted rotation), in steps bounded by the object's width so a thin object's fit
@@ -24,6 +25,7 @@ from video2robo.pose.crop import Crop, crop_around
 from video2robo.pose.config import FitConfig, LossWeights  # noqa: F401  (re-exported)
 from video2robo.pose.losses import Observation, rgb_loss, total_loss
 from video2robo.pose.motion import constant_velocity
+from video2robo.pose.population import population_losses
 from video2robo.pose.upright import PITCH_RANGE, ROLL_RANGE, upright_rotation
 from video2robo.render import render
 
@@ -203,15 +205,9 @@ class ObjectFitter:
             T[:3, :3], T[:3, 3] = R, t
             return T
 
-        def objective(x):
-            if scale_dims:
-                self.scale = math.exp(x[6])
-            T_np = pose_of(x)
-            T = torch.as_tensor(T_np, dtype=torch.float32)
-            with torch.no_grad():
-                out = self._render(self.model_de, T, cam)
-                loss, _ = total_loss(out, T, None, obs, w, self.size * self.scale, use_tracks=False)
-            return float(loss)
+        def objective(x):  # total_loss of the candidate, compiled (pose.population)
+            scale = math.exp(x[6]) if scale_dims else self.scale
+            return float(population_losses(self.model_de, pose_of(x)[None], np.array([scale]), cam.K, obs, w, self.size)[0])
 
         if upright:
             rot_bounds = [(-math.pi, math.pi), PITCH_RANGE, ROLL_RANGE]
@@ -220,6 +216,10 @@ class ObjectFitter:
             rot_bounds = [(-rot, rot)] * 3
         bounds = rot_bounds + [(-0.6, 0.6)] * 2 + [(-0.5, 0.5)] + [(-1.0, 1.0)] * scale_dims
         popsize, maxiter = (cfg.de_popsize, cfg.de_maxiter) if R_guess is None else (cfg.reinit_popsize, cfg.reinit_maxiter)
+        # one candidate at a time ("immediate" updating: each trial competes with the population as it now
+        # is). Scoring whole generations side by side ("deferred", vectorized) ran the search 5x faster, not
+        # 2.4x, and matched the first frames, but searched worse at the re-initialisations' small budgets:
+        # mean AR 0.855 -> 0.824 and 0.817 -> 0.755 on pose_accuracy's seeds 1 and 2
         res = differential_evolution(objective, bounds, popsize=popsize, maxiter=maxiter, seed=cfg.seed if seed is None else seed,
                                      polish=False, tol=1e-4, init="sobol", updating="immediate")
         if scale_dims:

@@ -147,6 +147,15 @@ def project_numba(gaussians, T_cam_world: np.ndarray, K: np.ndarray, width: int,
                           near, far, eps2d, antialiased)
 
 
+def serial_kernel():
+    """The compiled single-threaded projection, for callers that run many projections side by side
+    (pose.population); its arguments are project_arrays' kernel call's."""
+    global _KERNEL
+    if _KERNEL is None:
+        _KERNEL = _build()
+    return _KERNEL[0]
+
+
 def project_arrays(means, quats, log_scales, opacity_logits, sh, T_cam_world: np.ndarray, K: np.ndarray, width: int,
                    height: int, near: float = 0.01, far: float = 1e10, eps2d: float = 0.3, antialiased: bool = False):
     """`project_numba` on contiguous numpy arrays (no torch on the way: per-frame rendering loops)."""
