@@ -106,38 +106,36 @@ def test_a_fit_that_settles_after_the_hand_let_go_is_released_at_the_let_go():
     assert out["release_frame"] == moved  # it never let go there (what stays is its shadow): the motion's
 
 
-def test_a_hand_that_stayed_on_the_stopped_source_let_go_after_it_stopped():
-    """A cube set on a cube (10 fps; the seed-2 stack's fit and cover): the fit stops at 38 and the hand
-    stays on it, its cover falling from the carry's 0.4 through 0.23, 0.16, 0.14 to 0.02 at 43 as it
-    lets go. The let-go read from the stay (40) is the release; the rule for a fit that settles after
-    the hand had left must not take it back to where the cover began to fall (36), before the stop:
-    the hand was still on the source when its fit stopped."""
+def _release_of_cube_set_down(before_stop: list[float], after_stop: list[float]) -> int:
+    """The release parsed for a cube carried from 10 and set down at 38 (10 fps), the hand covering 0.4 of
+    its surroundings while carrying, then `before_stop` up to 38 and `after_stop` from 38 (0 after)."""
     fps = 10.0
     T = scripted(n=60, grasp=10, release=38, fps=fps)
     hand = np.zeros(60)
     hand[11:38] = 0.4
-    hand[35:38] = [0.36, 0.34, 0.31]
-    hand[38:46] = [0.23, 0.1, 0.16, 0.14, 0.06, 0.02, 0.01, 0.01]
+    hand[38 - len(before_stop) : 38] = before_stop
+    hand[38 : 38 + len(after_stop)] = after_stop
     params = SkillParams(fps=fps, contact=1.0)
     assert detect_grasp_release(T, params)[1] == 38
-    out = parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), params, hand_source=hand)
-    assert 39 <= out["release_frame"] <= 41, out["release_frame"]
+    return parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), params, hand_source=hand)["release_frame"]
+
+
+def test_a_hand_that_stayed_on_the_stopped_source_let_go_after_it_stopped():
+    """A cube set on a cube (the seed-2 stack's fit and cover): the fit stops at 38 and the hand stays on
+    it, its cover falling from the carry's 0.4 through 0.23, 0.16, 0.14 to 0.02 at 43 as it lets go. The
+    let-go read from the stay (40) is the release; the rule for a fit that settles after the hand had
+    left must not take it back to where the cover began to fall (36), before the stop: the hand was
+    still on the source when its fit stopped."""
+    release = _release_of_cube_set_down([0.36, 0.34, 0.31], [0.23, 0.1, 0.16, 0.14, 0.06, 0.02, 0.01, 0.01])
+    assert 39 <= release <= 41, release
 
 
 def test_a_stay_whose_let_go_is_read_at_the_stop_keeps_the_stop():
     """As above, but the cover falls to 0.1-0.15 as the fit stops at 38 and stays there for 0.7 s: the
     let-go read from the stay is the stop itself. The hand was on the stopped source, so the rule for a fit
     settling after the let-go must not take the release back to where the cover fell (33)."""
-    fps = 10.0
-    T = scripted(n=60, grasp=10, release=38, fps=fps)
-    hand = np.zeros(60)
-    hand[11:35] = 0.4
-    hand[35:38] = [0.18, 0.12, 0.1]
-    hand[38:46] = [0.1, 0.15, 0.15, 0.15, 0.15, 0.15, 0.15, 0.01]
-    params = SkillParams(fps=fps, contact=1.0)
-    assert detect_grasp_release(T, params)[1] == 38
-    out = parse_skills(T, T, np.zeros((1, 3)), np.zeros((1, 3)), params, hand_source=hand)
-    assert out["release_frame"] == 38, out["release_frame"]
+    release = _release_of_cube_set_down([0.18, 0.12, 0.1], [0.1, 0.15, 0.15, 0.15, 0.15, 0.15, 0.15, 0.01])
+    assert release == 38, release
 
 
 def test_source_that_never_moves_is_a_user_error():
