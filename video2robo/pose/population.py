@@ -32,6 +32,7 @@ def _build():
 
     def crop_loss(rgb, alpha, depth, obs_rgb, obs_mask, keep, obs_depth, has_depth, w_mask, w_rgb, w_depth, object_size):
         S = alpha.shape[0]
+        both = np.zeros((S, S), np.bool_)  # model and observation show the object, not ignored (losses._overlap)
         inter, union, n_both = 0.0, 0.0, 0
         for y in range(S):
             for x in range(S):
@@ -39,6 +40,7 @@ def _build():
                 inter += a * m
                 union += a + m - a * m
                 if alpha[y, x] > 0.5 and obs_mask[y, x] > 0.5 and keep[y, x] > 0.5:
+                    both[y, x] = True
                     n_both += 1
         total = w_mask * (1.0 - inter / max(union, 1e-6))
         if n_both >= 4:  # colour where both show the object, lighting matched per channel (losses.match_lighting)
@@ -48,14 +50,14 @@ def _build():
                     xm, ym = 0.0, 0.0
                     for y in range(S):
                         for x in range(S):
-                            if alpha[y, x] > 0.5 and obs_mask[y, x] > 0.5 and keep[y, x] > 0.5:
+                            if both[y, x]:
                                 xm += rgb[y, x, c] / max(alpha[y, x], 1e-3)
                                 ym += obs_rgb[y, x, c]
                     xm, ym = xm / n_both, ym / n_both
                     cov, var = 0.0, 0.0
                     for y in range(S):
                         for x in range(S):
-                            if alpha[y, x] > 0.5 and obs_mask[y, x] > 0.5 and keep[y, x] > 0.5:
+                            if both[y, x]:
                                 dx = rgb[y, x, c] / max(alpha[y, x], 1e-3) - xm
                                 cov += dx * (obs_rgb[y, x, c] - ym)
                                 var += dx * dx
@@ -64,7 +66,7 @@ def _build():
             err = 0.0
             for y in range(S):
                 for x in range(S):
-                    if alpha[y, x] > 0.5 and obs_mask[y, x] > 0.5 and keep[y, x] > 0.5:
+                    if both[y, x]:
                         a = max(alpha[y, x], 1e-3)
                         for c in range(3):
                             err += abs((rgb[y, x, c] * gain[c] + alpha[y, x] * bias[c]) / a - obs_rgb[y, x, c])
@@ -106,11 +108,12 @@ def _build():
             forward_band(depth_order(radii, depths), means2d, conics, opac, features, radii, depths, limit, size, 0, size,
                          image, trans, last, done)
             alpha = 1.0 - trans
-            depth = np.zeros((size, size), np.float32)
-            for y in range(size):
-                for x in range(size):
-                    if alpha[y, x] > 0:
-                        depth[y, x] = image[y, x, 3] / max(alpha[y, x], 1e-10)
+            depth = np.zeros((size, size) if has_depth else (1, 1), np.float32)  # expected depth, where compared
+            if has_depth:
+                for y in range(size):
+                    for x in range(size):
+                        if alpha[y, x] > 0:
+                            depth[y, x] = image[y, x, 3] / max(alpha[y, x], 1e-10)
             out[p] = crop_loss(image[:, :, :3], alpha, depth, obs_rgb, obs_mask, keep, obs_depth, has_depth,
                                w_mask, w_rgb, w_depth, model_size * s)
 

@@ -147,21 +147,24 @@ def project_numba(gaussians, T_cam_world: np.ndarray, K: np.ndarray, width: int,
                           near, far, eps2d, antialiased)
 
 
-def serial_kernel():
-    """The compiled single-threaded projection, for callers that run many projections side by side
-    (pose.population); its arguments are project_arrays' kernel call's."""
+def _kernels():
+    """(serial, parallel) compiled projections, built (or loaded from numba's cache) on first use."""
     global _KERNEL
     if _KERNEL is None:
         _KERNEL = _build()
-    return _KERNEL[0]
+    return _KERNEL
+
+
+def serial_kernel():
+    """The compiled single-threaded projection, for callers that run many projections side by side
+    (pose.population); its arguments are project_arrays' kernel call's."""
+    return _kernels()[0]
 
 
 def project_arrays(means, quats, log_scales, opacity_logits, sh, T_cam_world: np.ndarray, K: np.ndarray, width: int,
                    height: int, near: float = 0.01, far: float = 1e10, eps2d: float = 0.3, antialiased: bool = False):
     """`project_numba` on contiguous numpy arrays (no torch on the way: per-frame rendering loops)."""
-    global _KERNEL
-    if _KERNEL is None:
-        _KERNEL = _build()
+    serial, parallel = _kernels()
     dtype = means.dtype
     n = means.shape[0]
     T = np.asarray(T_cam_world, dtype=np.float64)
@@ -170,7 +173,7 @@ def project_arrays(means, quats, log_scales, opacity_logits, sh, T_cam_world: np
     means2d, conics = np.zeros((n, 2), dtype), np.zeros((n, 3), dtype)
     depths, opac, colors = np.zeros(n, dtype), np.zeros(n, dtype), np.zeros((n, 3), dtype)
     radii = np.zeros((n, 2), np.int32)
-    kernel = _KERNEL[1] if n >= PARALLEL_MIN_GAUSSIANS else _KERNEL[0]
+    kernel = parallel if n >= PARALLEL_MIN_GAUSSIANS else serial
     kernel(means, quats, log_scales, opacity_logits, sh, R, t, campos, float(K[0, 0]), float(K[1, 1]), float(K[0, 2]), float(K[1, 2]),
             width, height, near, far, eps2d, antialiased, means2d, conics, depths, radii, opac, colors)
     return means2d, conics, depths, radii, opac, colors
