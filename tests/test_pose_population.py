@@ -71,3 +71,34 @@ def test_population_losses_equal_total_loss_pose_by_pose(scene, with_depth):
     # one candidate alone scores as it does within a generation (no state shared between threads)
     assert population_losses(fitter.model_de, poses[4][None], np.array(scales[4:5]), cam.K, obs, weights,
                              fitter.size)[0] == pytest.approx(got[4], abs=1e-9)
+
+
+_SCORE_ONE_POSE = """
+import numpy as np, torch, trimesh
+from video2robo.gaussians.from_mesh import mesh_to_gaussians
+from video2robo.pose import population
+from video2robo.pose.config import LossWeights
+from video2robo.pose.losses import Observation
+model = mesh_to_gaussians(trimesh.creation.box(extents=(0.06, 0.04, 0.03)), num=300, seed=0)
+T = np.eye(4)
+T[2, 3] = 0.5
+mask = torch.zeros(32, 32)
+mask[10:22, 8:24] = 1.0
+obs = Observation(rgb=torch.full((32, 32, 3), 0.5), mask=mask)
+K = np.array([[60.0, 0, 16], [0, 60.0, 16], [0, 0, 1]])
+population.population_losses(model, T[None], np.ones(1), K, obs, LossWeights(), 0.07)
+print(sum(population._KERNEL.stats.cache_hits.values()))
+"""
+
+
+def test_a_new_process_loads_the_compiled_objective_from_numba_cache():
+    """Compiling the kernel takes 9-14 s on this CPU: every parse paid it while the kernels it calls were
+    closure cells (a pickled dispatcher, part of numba's cache key, differs per process)."""
+    import subprocess
+    import sys
+
+    runs = [subprocess.run([sys.executable, "-c", _SCORE_ONE_POSE], capture_output=True, text=True, timeout=300)
+            for _ in range(2)]
+    for r in runs:
+        assert r.returncode == 0, r.stderr[-2000:]
+    assert int(runs[1].stdout.split()[-1]) >= 1  # the second process compiled nothing: it loaded the first's
