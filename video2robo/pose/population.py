@@ -29,6 +29,7 @@ _project = _forward_band = _depth_order = _crop_loss = _prange = None
 def _build():
     import hashlib
     import sys
+    from pathlib import Path
 
     from numba import njit, prange
 
@@ -42,7 +43,7 @@ def _build():
     _crop_loss = njit(cache=True, fastmath=True)(crop_loss)
     # numba's cache checks only this file's time stamp, not the kernels compiled into this one: a cache
     # entry of its own per version of their sources, so an edited rasteriser is not served stale
-    sources = b"".join(open(m.__file__, "rb").read() for m in (project_numba, raster_kernels, sys.modules[__name__]))
+    sources = b"".join(Path(m.__file__).read_bytes() for m in (project_numba, raster_kernels, sys.modules[__name__]))
     digest = hashlib.sha256(sources).hexdigest()[:12]
     return njit(parallel=True, cache=True)(renamed(population_losses_kernel, digest))
 
