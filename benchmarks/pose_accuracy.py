@@ -16,9 +16,10 @@ The fits are a chaotic function of their inputs: the same code on another CPU (o
 differences) or another --seed (another synthetic video of the same task) can move a thin held object's
 fit by centimetres and its skill frames by tens of frames. Judge a change on several seeds (--seeds 1 2
 3: one table row per seed, and a summary per seed), and compare runs made on the same CPU (printed).
-Run one benchmark at a time for the timing columns (and for throughput): two parses side by side on the
-2-core machine each ran about 9 times slower, not 2 (the compiled kernels' threads and PyTorch's contend
-for the cores), so two seeds in parallel took 60-90 min where one after the other took 21 (six tasks each).
+Run one benchmark at a time for the timing columns: the seconds of a parse beside another busy process are
+not its own. Before video2robo shortened PyTorch's OpenMP spin (video2robo/__init__.py), two parses side by
+side on the 2-core machine each ran about 9 times slower (two seeds in parallel took 60-90 min, one after
+the other 21); now about 1.2 times (benchmarks/side_by_side.py).
 
 Run again on the same --work, it reuses the videos and every parse stage whose inputs did not change
 (the demo folder's progress.json): a change to skill parsing alone is re-scored in seconds on the saved
