@@ -48,6 +48,7 @@ def run_task(task: str, seed: int, args) -> list[dict]:
     from video2robo.pose.config import FitConfig, LossWeights
     from video2robo.synth import CaptureSettings, capture, write_capture
     from video2robo.synth.evaluate import evaluate_folder
+    from video2robo.synth.output import first_frame_boxes
 
     root = Path(args.work) / task if len(args.seeds) == 1 else Path(args.work) / f"seed{seed}" / task
     video = root / "video"
@@ -58,10 +59,7 @@ def run_task(task: str, seed: int, args) -> list[dict]:
         write_capture(cap, video, crf=23 if args.hard else 18, overwrite=True)
     gt = np.load(video / "gt.npz")
     summary = json.loads((video / "gt.json").read_text())
-    prompts = []
-    for name, label in zip(gt["object_names"], gt["object_labels"]):
-        ys, xs = np.nonzero(gt["masks"][0] == label)
-        prompts.append(f"{name}:box={xs.min()},{ys.min()},{xs.max() + 1},{ys.max() + 1}")
+    prompts = first_frame_boxes(gt)
     objs = summary["objects"]
     if args.model == "mesh":
         extra = dict(model=tuple(f"{o['name']}={video / o['mesh']}" for o in objs))

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -37,13 +38,13 @@ def _video(work: Path) -> Path:
 
 
 def _command(video: Path, out: Path, frames: int) -> list[str]:
-    gt = np.load(video / "gt.npz")
+    from video2robo.synth.output import first_frame_boxes
+
     summary = json.loads((video / "gt.json").read_text())
     cmd = [sys.executable, "-m", "video2robo", "parse", str(video / "video.mp4"), "--out", str(out), "--task", "none",
            "--target", "plate", "--fov", str(summary["fov_x_deg"]), "--stride", "3", "--max-frames", str(frames)]
-    for name, label in zip(gt["object_names"], gt["object_labels"]):
-        ys, xs = np.nonzero(gt["masks"][0] == label)
-        cmd += ["--prompt", f"{name}:box={xs.min()},{ys.min()},{xs.max() + 1},{ys.max() + 1}"]
+    for box in first_frame_boxes(np.load(video / "gt.npz")):
+        cmd += ["--prompt", box]
     for o in summary["objects"]:
         cmd += ["--model", f"{o['name']}={video / o['mesh']}"]
     return cmd
@@ -58,7 +59,7 @@ def _run(video: Path, work: Path, tag: str, jobs: int, frames: int, spin: str | 
     procs = []
     for k in range(jobs):
         out = work / f"demo_{tag}_{k}"
-        subprocess.run(["rm", "-rf", str(out)], check=True)
+        shutil.rmtree(out, ignore_errors=True)
         procs.append(subprocess.Popen(_command(video, out, frames), env=env, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.PIPE, text=True))
     for p in procs:

@@ -10,8 +10,8 @@ import os as _os
 __version__ = "0.1.0"
 
 # PyTorch's OpenMP threads (libgomp) spin between parallel regions, 300000 turns by default: with another
-# busy process on the cores they take CPU from the threads doing the work, and two parses side by side on
-# 2 cores took 159 s where one alone took 38 (41 s with this; benchmarks/side_by_side.py). A short spin
-# costs nothing measurable alone and gives the same results. libgomp reads it when it loads, so only when torch is imported after
-# video2robo; a value already set wins.
+# busy process on the cores they take CPU from the threads doing the work. Two parses side by side on 2
+# cores took 159 s, one alone 38 s; with this, 41 s side by side (benchmarks/side_by_side.py). A short spin
+# costs nothing measurable alone and gives the same results. libgomp reads it when it loads, so it only
+# applies when torch is imported after video2robo; a value already set wins.
 _os.environ.setdefault("GOMP_SPINCOUNT", "1000")

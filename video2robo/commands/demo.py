@@ -32,17 +32,6 @@ class Config:
     """Parse every stride-th frame."""
 
 
-def _boxes(gt_dir: Path) -> list[str]:
-    import numpy as np
-
-    gt = np.load(gt_dir / "gt.npz")
-    out = []
-    for name, label in zip(gt["object_names"], gt["object_labels"]):
-        ys, xs = np.nonzero(gt["masks"][0] == label)
-        out.append(f"{name}:box={xs.min()},{ys.min()},{xs.max() + 1},{ys.max() + 1}")
-    return out
-
-
 def run(cfg: Config) -> int:
     import json
     import time
@@ -72,14 +61,18 @@ def run(cfg: Config) -> int:
     summary = json.loads((video_dir / "gt.json").read_text())
 
     # 2. parse ----------------------------------------------------------------------------------
+    import numpy as np
+
     from video2robo.parse import ParseConfig, run_parse
+    from video2robo.synth.output import first_frame_boxes
 
     print("[2/4] parsing the video into object trajectories and skills ...", flush=True)
     names = [o["name"] for o in summary["objects"]]
     demo_dir = out / "demo"
     source_for_generate = demo_dir
+    prompts = tuple(first_frame_boxes(np.load(video_dir / "gt.npz")))
     try:
-        run_parse(ParseConfig(video=video_dir / "video.mp4", out=demo_dir, task=cfg.task, prompt=tuple(_boxes(video_dir)),
+        run_parse(ParseConfig(video=video_dir / "video.mp4", out=demo_dir, task=cfg.task, prompt=prompts,
                               model=tuple(f"{n}={video_dir / 'meshes' / (n + '.obj')}" for n in names),
                               fov=summary["fov_x_deg"], stride=cfg.stride))
     except UserError as e:

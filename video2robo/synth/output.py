@@ -157,3 +157,13 @@ def read_gt(folder: Path) -> tuple[dict, dict[str, np.ndarray]]:
     with np.load(folder / "gt.npz") as z:
         arrays = {k: z[k] for k in z.files}
     return summary, arrays
+
+
+def first_frame_boxes(gt) -> list[str]:
+    """`parse --prompt` boxes (NAME:box=X0,Y0,X1,Y1) around each object's true mask in the first frame of a
+    capture's ground truth (`gt`: its gt.npz arrays): the prompts a person would draw."""
+    out = []
+    for name, label in zip(gt["object_names"], gt["object_labels"]):
+        ys, xs = np.nonzero(gt["masks"][0] == label)
+        out.append(f"{name}:box={xs.min()},{ys.min()},{xs.max() + 1},{ys.max() + 1}")
+    return out
